@@ -1,0 +1,17 @@
+# Compiler flags shared by every target of the project.
+add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+                    -Wcast-align -Wnull-dereference -Wimplicit-fallthrough)
+if(SPOFLESS_WERROR)
+  add_compile_options(-Werror)
+endif()
+# Asio's coroutine support is C++20 coroutines; g++ 12 enables them with -std=c++20.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+
+if(SPOFLESS_SANITIZE)
+  add_compile_options(-fsanitize=${SPOFLESS_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${SPOFLESS_SANITIZE})
+endif()
+
+# Includes are rooted at src/: #include "topology/model.h".
+include_directories(${PROJECT_SOURCE_DIR}/src)

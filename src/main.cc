@@ -1,0 +1,30 @@
+// spofless: one binary, one subcommand per role. This is the only place that picks real
+// adapters; everything it calls is a library.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "roles/common/cli.h"
+
+int main(int argc, char** argv) {
+  using namespace spofless::roles;
+  CLI::App app{
+      "spofless: a service with no single point of failure, and the tools that prove it.\n"
+      "Run `spofless <command> --help` for a command's flags.",
+      "spofless"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  CLI::App* version_cmd = app.add_subcommand("version", "Print the version and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (version_cmd->parsed()) {
+    fmt::print("spofless {}\n", version());
+    return kExitOk;
+  }
+  return kExitUsage;
+}
