@@ -1,0 +1,79 @@
+#include "topology/availability.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/check.h"
+
+namespace spofless::topology {
+namespace {
+
+// C(n, j) a^j (1-a)^(n-j), in logs so that large n does not overflow.
+double binomial_term(std::uint32_t n, std::uint32_t j, double a) {
+  if (a >= 1.0) return j == n ? 1.0 : 0.0;
+  double log_choose = std::lgamma(n + 1.0) - std::lgamma(j + 1.0) - std::lgamma(n - j + 1.0);
+  double log_p = (j > 0 ? j * std::log(a) : 0.0) + (n - j) * std::log1p(-a);
+  return std::exp(log_choose + log_p);
+}
+
+double active_active(const Component& c, double a) {
+  std::uint32_t n = c.replicas;
+  std::uint32_t k = std::min(replicas_needed(c), n);
+  double p = 0;
+  for (std::uint32_t j = k; j <= n; ++j) p += binomial_term(n, j, a) * std::pow(c.failover, n - j);
+  return p;
+}
+
+double active_passive(const Component& c, double a) {
+  return a + (1 - a) * c.failover * (1 - std::pow(1 - a, c.replicas - 1.0));
+}
+
+double quorum(const Component& c, double a) {
+  std::uint32_t n = c.replicas;
+  std::uint32_t m = quorum_size(n);
+  return a * at_least(m - 1, n - 1, a) + (1 - a) * c.failover * at_least(m, n - 1, a);
+}
+
+}  // namespace
+
+double at_least(std::uint32_t k, std::uint32_t n, double p) {
+  if (k == 0) return 1.0;
+  if (k > n) return 0.0;
+  double sum = 0;
+  for (std::uint32_t j = k; j <= n; ++j) sum += binomial_term(n, j, p);
+  return std::clamp(sum, 0.0, 1.0);
+}
+
+double component_availability(const Component& c) {
+  SPOFLESS_CHECK(c.availability.has_value(), "availability of a component without one");
+  double a = *c.availability;
+  if (c.kind == Kind::kExternal || c.replicas == 1) return a;
+  double p = 0;
+  switch (c.mode) {
+    case Mode::kActiveActive: p = active_active(c, a); break;
+    case Mode::kActivePassive: p = active_passive(c, a); break;
+    case Mode::kQuorum: p = quorum(c, a); break;
+  }
+  return std::clamp(p, 0.0, 1.0);
+}
+
+std::uint32_t failures_tolerated(const Component& c) {
+  if (c.kind == Kind::kExternal) return 0;
+  switch (c.mode) {
+    case Mode::kActiveActive: return c.replicas - std::min(replicas_needed(c), c.replicas);
+    case Mode::kActivePassive: return c.replicas - 1;
+    case Mode::kQuorum: return (c.replicas - 1) / 2;
+  }
+  return 0;
+}
+
+double nines(double availability) {
+  if (availability >= 1.0) return INFINITY;
+  return -std::log10(1.0 - availability);
+}
+
+double downtime_seconds_per_year(double availability) {
+  return (1.0 - availability) * 365.25 * 24 * 3600;
+}
+
+}  // namespace spofless::topology

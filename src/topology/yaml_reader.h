@@ -1,0 +1,67 @@
+#pragma once
+
+// Strict reading of YAML documents: unknown and duplicate keys are errors, every value is
+// type- and range-checked, and every error names the field and its line and column.
+// Internal to src/topology: it throws InputError, which parse_*() turn into a Status at
+// the module boundary.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "topology/model.h"
+
+namespace spofless::topology::yaml {
+
+// "LINE:COLUMN: what was wrong and what was expected".
+class InputError : public std::runtime_error {
+ public:
+  InputError(SourceLocation where, const std::string& message);
+  SourceLocation where;
+};
+
+SourceLocation location_of(const YAML::Node& node);
+[[noreturn]] void fail(const YAML::Node& at, const std::string& message);
+
+// Parses one YAML document, or every document of a stream, turning yaml-cpp's syntax
+// errors into InputError with the position it reports.
+YAML::Node load_one(std::string_view text);
+std::vector<YAML::Node> load_all(std::string_view text);
+
+// A mapping whose keys must come from a fixed set. `context` names it in errors, e.g.
+// "components[2]".
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string context, std::vector<std::string_view> allowed);
+
+  bool has(std::string_view key) const;
+  YAML::Node node(std::string_view key) const;  // REQUIRES: has(key)
+  const YAML::Node& self() const { return node_; }
+  std::string field(std::string_view key) const { return context_ + "." + std::string(key); }
+
+  std::string required_string(std::string_view key) const;
+  std::string optional_string(std::string_view key, std::string fallback = {}) const;
+  // A DNS-label-like name: [a-z0-9] and '-', starting with a letter or digit.
+  std::string required_name(std::string_view key) const;
+  std::optional<std::uint32_t> optional_count(std::string_view key, std::uint32_t min,
+                                              std::uint32_t max) const;
+  // A probability or fraction, written as 0.999 or "99.9%", within [min, max].
+  std::optional<double> optional_fraction(std::string_view key, double min, double max) const;
+  std::optional<bool> optional_bool(std::string_view key) const;
+  // A list of names (see required_name); empty when absent.
+  std::vector<std::string> name_list(std::string_view key) const;
+
+ private:
+  YAML::Node node_;
+  std::string context_;
+};
+
+// Checks the name rules of MapReader::required_name on a scalar node.
+std::string name_from(const YAML::Node& node, const std::string& field);
+
+}  // namespace spofless::topology::yaml
