@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "roles/analyze/analyze_command.h"
 #include "roles/common/cli.h"
 
 int main(int argc, char** argv) {
@@ -16,12 +17,14 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and exit");
+  AnalyzeCommand analyze(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
+  if (analyze.selected()) return analyze.run();
   if (version_cmd->parsed()) {
     fmt::print("spofless {}\n", version());
     return kExitOk;
