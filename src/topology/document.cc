@@ -11,7 +11,8 @@ namespace {
 
 Result<InputKind> detect(std::string_view yaml_text) {
   try {
-    for (const YAML::Node& doc : yaml::load_all(yaml_text)) {
+    for (const yaml::Document& d : yaml::load_documents(yaml_text)) {
+      const YAML::Node& doc = d.root;
       if (!doc.IsMap()) continue;
       if (doc["components"].IsDefined() || doc["hosts"].IsDefined()) return InputKind::kTopology;
       if (doc["apiVersion"].IsDefined() && doc["kind"].IsDefined()) return InputKind::kKubernetes;

@@ -144,6 +144,14 @@ void read_object(const YAML::Node& doc, Manifests& out, int depth) {
   }
 }
 
+// Positions of a document's nodes count from its first line; make them the stream's.
+template <typename T>
+void shift_from(std::vector<T>& items, std::size_t first, int lines) {
+  for (std::size_t i = first; i < items.size(); ++i) {
+    if (items[i].where.line > 0) items[i].where.line += lines;
+  }
+}
+
 }  // namespace
 
 std::uint32_t PodCount::of(std::uint32_t pods) const {
@@ -154,9 +162,19 @@ std::uint32_t PodCount::of(std::uint32_t pods) const {
 Result<Manifests> parse_kubernetes(std::string_view yaml_text) {
   try {
     Manifests out;
-    for (const YAML::Node& doc : yaml::load_all(yaml_text)) {
-      if (doc.IsNull()) continue;  // an empty document between two '---'
-      read_object(doc, out, 0);
+    for (const yaml::Document& doc : yaml::load_documents(yaml_text)) {
+      if (doc.root.IsNull()) continue;  // an empty document between two '---'
+      std::size_t workloads = out.workloads.size();
+      std::size_t budgets = out.budgets.size();
+      std::size_t services = out.services.size();
+      try {
+        read_object(doc.root, out, 0);
+      } catch (const yaml::InputError& e) {
+        throw e.shifted(doc.first_line);
+      }
+      shift_from(out.workloads, workloads, doc.first_line);
+      shift_from(out.budgets, budgets, doc.first_line);
+      shift_from(out.services, services, doc.first_line);
     }
     return out;
   } catch (const yaml::InputError& e) {

@@ -254,7 +254,9 @@ Result<Topology> parse_topology(std::string_view yaml_text) {
   try {
     YAML::Node root = yaml::load_one(yaml_text);
     if (!root.IsDefined() || root.IsNull()) {
-      return invalid_argument("1:1: the file is empty (expected a topology, see docs/topology.md)");
+      return invalid_argument(
+          "1:1: no topology found: the input is empty or holds no YAML document (see "
+          "docs/topology.md)");
     }
     return read_topology(root);
   } catch (const yaml::InputError& e) {

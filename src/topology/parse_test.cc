@@ -129,10 +129,26 @@ TEST(ParseTopology, NamesAreDnsLabels) {
 }
 
 TEST(ParseTopology, EmptyAndNonMappingInputs) {
-  EXPECT_THAT(error_of(""), HasSubstr("the file is empty"));
+  EXPECT_THAT(error_of(""), HasSubstr("no topology found"));
   EXPECT_THAT(error_of("- a\n- b\n"), HasSubstr("topology: expected a mapping"));
   EXPECT_THAT(error_of("name: x\n"), HasSubstr("at least one component"));
   EXPECT_THAT(error_of("version: 2\nname: x\n"), HasSubstr("reads version 1 files"));
+}
+
+TEST(ParseTopology, PositionsCountFromTheTopOfTheFileAfterADocumentMarker) {
+  std::string e = error_of("# a comment\n---\nname: x\ncomponents:\n  - {name: a, kind: wbe, "
+                           "replicas: 1}\n");
+  EXPECT_THAT(e, StartsWith("5:21: components[0].kind: unknown kind 'wbe'"));
+}
+
+TEST(ParseTopology, ASecondDocumentIsRefused) {
+  EXPECT_THAT(error_of("name: x\ncomponents: []\n---\nname: y\n"),
+              StartsWith("3:1: expected one YAML document"));
+}
+
+// yaml-cpp 0.7's LoadAll loops forever on this stream (found by fuzz/topology_fuzz).
+TEST(ParseTopology, MalformedStreamsEndInAnError) {
+  EXPECT_THAT(error_of(",--\n---\n"), HasSubstr("no topology found"));
 }
 
 }  // namespace

@@ -30,10 +30,69 @@ std::optional<double> parse_double(std::string_view text) {
 
 std::string format_number(double v) { return fmt::format("{:g}", v); }
 
+struct Piece {
+  std::string_view text;
+  int first_line = 0;
+};
+
+// A column-0 document marker: "---" or "..." alone or followed by a space.
+bool is_marker(std::string_view line, std::string_view marker) {
+  return line.substr(0, 3) == marker &&
+         (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r' ||
+          line[3] == '\n');
+}
+
+// Splits a stream into its documents at column-0 "---" (which starts the next document)
+// and "..." (which ends the current one). yaml-cpp 0.7's LoadAll can loop forever on
+// malformed streams (found by fuzz/topology_fuzz on ",--\n---\n"); loading one document
+// at a time bounds the work by the number of markers.
+std::vector<Piece> split_documents(std::string_view text) {
+  std::vector<Piece> pieces;
+  std::size_t start = 0;
+  int start_line = 0;
+  int line_number = 0;
+  for (std::size_t pos = 0; pos < text.size(); ++line_number) {
+    std::size_t eol = text.find('\n', pos);
+    std::size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view line = text.substr(pos, next - pos);
+    if (is_marker(line, "---") && pos > start) {
+      pieces.push_back({text.substr(start, pos - start), start_line});
+      start = pos;
+      start_line = line_number;
+    } else if (is_marker(line, "...")) {
+      pieces.push_back({text.substr(start, next - start), start_line});
+      start = next;
+      start_line = line_number + 1;
+    }
+    pos = next;
+  }
+  if (start < text.size() || pieces.empty()) {
+    pieces.push_back({text.substr(start), start_line});
+  }
+  return pieces;
+}
+
+YAML::Node load_piece(const Piece& piece) {
+  try {
+    return YAML::Load(std::string(piece.text));
+  } catch (const YAML::Exception& e) {
+    SourceLocation at = e.mark.is_null()
+                            ? SourceLocation{}
+                            : SourceLocation{e.mark.line + 1 + piece.first_line, e.mark.column + 1};
+    throw InputError(at, fmt::format("YAML syntax: {}", e.msg));
+  }
+}
+
 }  // namespace
 
 InputError::InputError(SourceLocation at, const std::string& message)
-    : std::runtime_error(fmt::format("{}:{}: {}", at.line, at.column, message)), where(at) {}
+    : std::runtime_error(fmt::format("{}:{}: {}", at.line, at.column, message)),
+      where(at),
+      detail(message) {}
+
+InputError InputError::shifted(int lines) const {
+  return InputError({where.line == 0 ? 0 : where.line + lines, where.column}, detail);
+}
 
 SourceLocation location_of(const YAML::Node& node) {
   if (!node.IsDefined()) return {};
@@ -46,31 +105,46 @@ void fail(const YAML::Node& at, const std::string& message) {
   throw InputError(location_of(at), message);
 }
 
-YAML::Node load_one(std::string_view text) {
-  std::vector<YAML::Node> docs = load_all(text);
-  if (docs.size() > 1) {
-    fail(docs[1], "expected one YAML document, found a second one (remove the '---')");
-  }
-  return docs.empty() ? YAML::Node() : docs.front();
-}
-
-std::vector<YAML::Node> load_all(std::string_view text) {
+std::vector<Document> load_documents(std::string_view text) {
   if (text.size() > limits::kTopologyFileMaxBytes) {
     throw InputError({1, 1}, fmt::format("input is {} bytes; the limit is {} bytes", text.size(),
                                          limits::kTopologyFileMaxBytes));
   }
-  try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.size() > limits::kKubernetesMaxDocuments) {
-      throw InputError({1, 1}, fmt::format("{} YAML documents; the limit is {}", docs.size(),
-                                           limits::kKubernetesMaxDocuments));
-    }
-    return docs;
-  } catch (const YAML::Exception& e) {
-    SourceLocation at = e.mark.is_null() ? SourceLocation{}
-                                         : SourceLocation{e.mark.line + 1, e.mark.column + 1};
-    throw InputError(at, fmt::format("YAML syntax: {}", e.msg));
+  std::vector<Piece> pieces = split_documents(text);
+  if (pieces.size() > limits::kKubernetesMaxDocuments) {
+    throw InputError({1, 1}, fmt::format("{} YAML documents; the limit is {}", pieces.size(),
+                                         limits::kKubernetesMaxDocuments));
   }
+  std::vector<Document> docs;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    YAML::Node root = load_piece(pieces[i]);
+    // Comments before the first "---" are not a document of their own.
+    if (i == 0 && pieces.size() > 1 && root.IsNull()) continue;
+    docs.push_back(Document{root, pieces[i].first_line});
+  }
+  return docs;
+}
+
+YAML::Node load_one(std::string_view text) {
+  std::vector<Document> docs = load_documents(text);
+  std::vector<Document> present;
+  for (const Document& d : docs) {
+    if (!d.root.IsNull()) present.push_back(d);
+  }
+  if (present.size() > 1) {
+    throw InputError({present[1].first_line + 1, 1},
+                     "expected one YAML document, found a second one (remove the '---')");
+  }
+  if (present.empty()) return YAML::Node();
+  if (present[0].first_line == 0) return present[0].root;
+  // Load it again with its leading lines blanked, so that its nodes know their true line.
+  std::string padded(text);
+  std::size_t start = 0;
+  for (int line = 0; line < present[0].first_line; ++line) start = padded.find('\n', start) + 1;
+  for (std::size_t i = 0; i < start; ++i) {
+    if (padded[i] != '\n') padded[i] = ' ';
+  }
+  return load_piece(Piece{padded, 0});
 }
 
 MapReader::MapReader(const YAML::Node& node, std::string context,

@@ -22,16 +22,28 @@ namespace spofless::topology::yaml {
 class InputError : public std::runtime_error {
  public:
   InputError(SourceLocation where, const std::string& message);
+  // The same error in a document that starts `lines` further down its stream.
+  InputError shifted(int lines) const;
+
   SourceLocation where;
+  std::string detail;  // the message without its position
 };
 
 SourceLocation location_of(const YAML::Node& node);
 [[noreturn]] void fail(const YAML::Node& at, const std::string& message);
 
-// Parses one YAML document, or every document of a stream, turning yaml-cpp's syntax
-// errors into InputError with the position it reports.
+// One document of a stream. Positions of its nodes count from the document's first line,
+// so add first_line to them (see InputError::shifted).
+struct Document {
+  YAML::Node root;
+  int first_line = 0;  // 0-based line of the stream where the document starts
+};
+
+// Every document of a stream, at most limits::kKubernetesMaxDocuments, with yaml-cpp's
+// syntax errors turned into InputError at their position in the stream.
+std::vector<Document> load_documents(std::string_view text);
+// The one document of a file (a Null node when there is none); positions need no shift.
 YAML::Node load_one(std::string_view text);
-std::vector<YAML::Node> load_all(std::string_view text);
 
 // A mapping whose keys must come from a fixed set. `context` names it in errors, e.g.
 // "components[2]".
