@@ -4,6 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "roles/analyze/analyze_command.h"
 #include "roles/common/cli.h"
 
@@ -19,6 +23,17 @@ int main(int argc, char** argv) {
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and exit");
   AnalyzeCommand analyze(app);
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      names.push_back(sub->get_name());
+    }
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      fmt::print(stderr, "spofless: unknown command '{}' (commands: {})\nRun `spofless --help`.\n",
+                 argv[1], fmt::join(names, ", "));
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
