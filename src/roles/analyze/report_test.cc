@@ -35,7 +35,7 @@ TEST(RenderText, ShowsSummaryComponentsFindingsAndAvailability) {
   std::string text = render_text(analyzed(kShop), topology::Severity::kInfo, 100);
   EXPECT_THAT(text, HasSubstr("shop (shop.yaml): 2 errors"));
   EXPECT_THAT(text, HasSubstr("COMPONENT  KIND      MODE"));
-  EXPECT_THAT(text, HasSubstr("error    db"));
+  EXPECT_THAT(text, HasSubstr("error     db"));
   EXPECT_THAT(text, HasSubstr("why: while its one replica is down"));
   EXPECT_THAT(text, HasSubstr("at:  shop.yaml:5:5"));
   EXPECT_THAT(text, HasSubstr("target 99.990% MISSED"));
