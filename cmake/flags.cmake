@@ -4,8 +4,7 @@ add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-s
 if(SPOFLESS_WERROR)
   add_compile_options(-Werror)
 endif()
-# Asio's coroutine support is C++20 coroutines; g++ 12 enables them with -std=c++20.
-add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED)
 
 if(SPOFLESS_SANITIZE)
   add_compile_options(-fsanitize=${SPOFLESS_SANITIZE} -fno-omit-frame-pointer

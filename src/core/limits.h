@@ -31,4 +31,10 @@ inline constexpr std::size_t kLogFieldMaxBytes = 4 * 1024;
 static_assert(kAdminRequestMaxBytes >= 1024, "an admin request line and headers must fit");
 static_assert(kDrainTimeoutMs >= kAdminIdleTimeoutMs / 10, "drain must outlast a scrape");
 
+// --- Admin HTTP server, continued ---
+// After a failed accept (e.g. EMFILE) the admin acceptor waits this long before trying again,
+// so that a persistent error cannot spin the io_context thread.
+inline constexpr std::uint32_t kAdminAcceptRetryMs = 100;
+static_assert(kAdminAcceptRetryMs < kAdminIdleTimeoutMs, "accept retries must be quick");
+
 }  // namespace spofless::limits
