@@ -16,8 +16,6 @@ inline constexpr std::size_t kTopologyMaxComponents = 256;
 inline constexpr std::uint32_t kComponentMaxReplicas = 1024;
 inline constexpr std::size_t kNameMaxBytes = 63;  // a DNS label: names become host names.
 inline constexpr std::size_t kKubernetesMaxDocuments = 1024;
-// Past this nesting depth a YAML document is refused before it is parsed (a stack guard).
-inline constexpr std::size_t kYamlMaxNestingDepth = 64;
 
 // --- Admin HTTP server (/health /ready /metrics /status) ---
 inline constexpr std::size_t kAdminMaxConnections = 64;
