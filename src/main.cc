@@ -1,12 +1,12 @@
 // spofless: one binary, one subcommand per role. This is the only place that picks real
 // adapters; everything it calls is a library.
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "roles/analyze/analyze_command.h"
 #include "roles/common/cli.h"

@@ -7,13 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define SPOFLESS_CHECK(cond, why)                                                          \
-  do {                                                                                     \
-    if (!(cond)) [[unlikely]] {                                                            \
-      std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond,    \
-                   why);                                                                   \
-      std::abort();                                                                        \
-    }                                                                                      \
+#define SPOFLESS_CHECK(cond, why)                                                             \
+  do {                                                                                        \
+    if (!(cond)) [[unlikely]] {                                                               \
+      std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond, why); \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (false)
 
 #define SPOFLESS_UNREACHABLE(why) SPOFLESS_CHECK(false, why)

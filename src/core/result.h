@@ -13,7 +13,7 @@ namespace spofless {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design.
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design.
   Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design.
     SPOFLESS_CHECK(!std::get<Status>(state_).is_ok(), "a Result holds a value or an error");
   }

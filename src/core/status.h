@@ -53,9 +53,7 @@ class [[nodiscard]] Status {
 inline Status invalid_argument(std::string message) {
   return {StatusCode::kInvalidArgument, std::move(message)};
 }
-inline Status not_found(std::string message) {
-  return {StatusCode::kNotFound, std::move(message)};
-}
+inline Status not_found(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
 inline Status unavailable(std::string message) {
   return {StatusCode::kUnavailable, std::move(message)};
 }

@@ -1,14 +1,14 @@
 #include "obs/log.h"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <memory>
 #include <mutex>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "core/limits.h"
 
@@ -30,8 +30,8 @@ Settings& settings() {
 // spdlog gives us a thread-safe, unbuffered stderr sink; the line itself is ours.
 spdlog::logger& sink() {
   static auto logger = [] {
-    auto l = std::make_shared<spdlog::logger>(
-        "spofless", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto l = std::make_shared<spdlog::logger>("spofless",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_pattern("%v");
     l->set_level(spdlog::level::trace);
     return l;
@@ -74,8 +74,7 @@ void append_text_value(std::string& out, const Field& field) {
 std::string format_time(std::chrono::system_clock::time_point at) {
   auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(at);
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(ms);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs,
-                     static_cast<int>((ms - secs).count()));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, static_cast<int>((ms - secs).count()));
 }
 
 }  // namespace
@@ -96,17 +95,20 @@ Result<LogLevel> parse_log_level(std::string_view text) {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "unknown";
 }
 
-std::string format_event(LogFormat format, std::chrono::system_clock::time_point at,
-                         LogLevel level, std::string_view role, std::string_view event,
-                         Fields fields) {
+std::string format_event(LogFormat format, std::chrono::system_clock::time_point at, LogLevel level,
+                         std::string_view role, std::string_view event, Fields fields) {
   if (format == LogFormat::kJson) {
     nlohmann::ordered_json line;
     line["ts"] = format_time(at);

@@ -36,8 +36,8 @@ struct Field {
   Field(std::string_view k, bool v) : key(k), value(v) {}
   Field(std::string_view k, double v) : key(k), value(v) {}
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  Field(std::string_view k, I v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  requires(!std::same_as<I, bool>) Field(std::string_view k, I v)
+      : key(k), value(static_cast<std::int64_t>(v)) {}
 
   std::string_view key;
   std::variant<std::string, std::int64_t, double, bool> value;
@@ -46,9 +46,8 @@ struct Field {
 using Fields = std::initializer_list<Field>;
 
 // Formats one event as a line without its newline. Pure: the caller supplies the time.
-std::string format_event(LogFormat format, std::chrono::system_clock::time_point at,
-                         LogLevel level, std::string_view role, std::string_view event,
-                         Fields fields);
+std::string format_event(LogFormat format, std::chrono::system_clock::time_point at, LogLevel level,
+                         std::string_view role, std::string_view event, Fields fields);
 
 // Sets the process-wide format, threshold and role name. Call once, early in main.
 void init_logging(LogFormat format, LogLevel threshold, std::string_view role);

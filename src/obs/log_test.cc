@@ -1,7 +1,6 @@
 #include "obs/log.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace spofless::obs {
@@ -44,8 +43,10 @@ TEST(LogFormat, JsonIsOneParsableObjectWithTypedFields) {
 }
 
 TEST(LogFormat, JsonReplacesInvalidUtf8InsteadOfFailing) {
-  std::string line = format_event(LogFormat::kJson, fixed_time(), LogLevel::kInfo, "db",
-                                  "resp.bad_key", {{"key", std::string("a\xff" "b")}});
+  std::string line =
+      format_event(LogFormat::kJson, fixed_time(), LogLevel::kInfo, "db", "resp.bad_key",
+                   {{"key", std::string("a\xff"
+                                        "b")}});
   EXPECT_TRUE(nlohmann::json::accept(line));
 }
 

@@ -1,9 +1,9 @@
 #include "obs/metrics.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 
 #include "core/check.h"
 
@@ -98,8 +98,7 @@ Registry::Family& Registry::family(const std::string& name, const std::string& h
   return it->second;
 }
 
-Counter& Registry::counter(const std::string& name, const std::string& help,
-                           const Labels& labels) {
+Counter& Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
   std::lock_guard lock(mu_);
   auto& slot = family(name, help, Type::kCounter, labels).counters[labels];
   if (!slot) slot = std::make_unique<Counter>();

@@ -83,11 +83,10 @@ class Registry {
     std::map<Labels, std::unique_ptr<Gauge>> gauges;
     std::map<Labels, std::unique_ptr<Histogram>> histograms;
   };
-  Family& family(const std::string& name, const std::string& help, Type type,
-                 const Labels& labels);
+  Family& family(const std::string& name, const std::string& help, Type type, const Labels& labels);
 
   mutable std::mutex mu_;
-  std::map<std::string, Family> families_;  // GUARDED_BY(mu_)
+  std::map<std::string, Family> families_;    // GUARDED_BY(mu_)
   std::vector<std::function<void()>> hooks_;  // GUARDED_BY(mu_)
 };
 

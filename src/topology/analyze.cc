@@ -1,11 +1,11 @@
 #include "topology/analyze.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
+
+#include <fmt/format.h>
 
 #include "topology/availability.h"
 #include "topology/format.h"
@@ -56,16 +56,16 @@ void check_single_point(const Topology& t, const Component& c, bool on_path,
                         std::vector<Finding>& out) {
   if (!on_path || c.replicas > 1) return;
   if (c.kind == Kind::kExternal && c.fallback.empty()) {
-    out.push_back(component_finding(Severity::kError, "spof", c, "external dependency with no fallback",
-                       fmt::format("when {} is down or slow, {} fails with it, and its "
-                                   "uptime is outside your control",
-                                   c.name, dependents_of(t, c)),
-                       spof_fix(c)));
+    out.push_back(
+        component_finding(Severity::kError, "spof", c, "external dependency with no fallback",
+                          fmt::format("when {} is down or slow, {} fails with it, and its "
+                                      "uptime is outside your control",
+                                      c.name, dependents_of(t, c)),
+                          spof_fix(c)));
   } else if (c.kind != Kind::kExternal && c.fallback.empty()) {
-    out.push_back(component_finding(Severity::kError, "spof", c,
-                       "single point of failure: 1 replica and no fallback",
-                       fmt::format("while its one replica is down, {} fails", dependents_of(t, c)),
-                       spof_fix(c)));
+    out.push_back(component_finding(
+        Severity::kError, "spof", c, "single point of failure: 1 replica and no fallback",
+        fmt::format("while its one replica is down, {} fails", dependents_of(t, c)), spof_fix(c)));
   } else if (c.kind != Kind::kExternal) {
     out.push_back(component_finding(
         Severity::kWarning, "degraded-fallback", c,
@@ -82,20 +82,20 @@ void check_quorum(const Component& c, std::vector<Finding>& out) {
   std::uint32_t n = c.replicas;
   std::uint32_t tolerated = (n - 1) / 2;
   if (n == 2) {
-    out.push_back(component_finding(Severity::kError, "quorum-size", c,
-                       "2 voters tolerate no failure: the majority of 2 is 2",
-                       "losing either voter stops writes: twice the chance of an outage of one "
-                       "node, and none of the benefit",
-                       "run 3 voters (tolerates 1) or 5 (tolerates 2), in different zones"));
+    out.push_back(component_finding(
+        Severity::kError, "quorum-size", c, "2 voters tolerate no failure: the majority of 2 is 2",
+        "losing either voter stops writes: twice the chance of an outage of one "
+        "node, and none of the benefit",
+        "run 3 voters (tolerates 1) or 5 (tolerates 2), in different zones"));
   } else if (tolerated < c.tolerate) {
     out.push_back(component_finding(
         Severity::kError, "quorum-size", c,
-        fmt::format("{} voters tolerate {}; tolerate is {}", n, plural(tolerated, "failure",
-                                                                        "failures"),
-                    c.tolerate),
+        fmt::format("{} voters tolerate {}; tolerate is {}", n,
+                    plural(tolerated, "failure", "failures"), c.tolerate),
         fmt::format("a quorum of {} needs {} voters up; {} more failures stop writes", n,
                     quorum_size(n), tolerated + 1),
-        fmt::format("run {} voters: n voters tolerate floor((n-1)/2) failures", 2 * c.tolerate + 1)));
+        fmt::format("run {} voters: n voters tolerate floor((n-1)/2) failures",
+                    2 * c.tolerate + 1)));
   } else if (n % 2 == 0) {
     out.push_back(component_finding(
         Severity::kWarning, "quorum-even", c,
@@ -110,13 +110,13 @@ void check_quorum(const Component& c, std::vector<Finding>& out) {
 // Replicas alone (not load) fall short of `tolerate`.
 void check_replica_count(const Component& c, std::vector<Finding>& out) {
   if (c.replicas - 1 >= c.tolerate) return;
-  out.push_back(component_finding(Severity::kError, "tolerance", c,
-                     fmt::format("{} survive at most {}; tolerate is {}",
-                                 plural(c.replicas, "replica", "replicas"),
-                                 plural(c.replicas - 1, "failure", "failures"), c.tolerate),
-                     fmt::format("{} simultaneous failures leave no replica serving", c.replicas),
-                     fmt::format("run at least {} replicas in different failure domains",
-                                 c.tolerate + 1)));
+  out.push_back(component_finding(
+      Severity::kError, "tolerance", c,
+      fmt::format("{} survive at most {}; tolerate is {}",
+                  plural(c.replicas, "replica", "replicas"),
+                  plural(c.replicas - 1, "failure", "failures"), c.tolerate),
+      fmt::format("{} simultaneous failures leave no replica serving", c.replicas),
+      fmt::format("run at least {} replicas in different failure domains", c.tolerate + 1)));
 }
 
 // N+M capacity: after `tolerate` failures the survivors carry the whole load.
@@ -126,11 +126,11 @@ bool check_capacity(const Component& c, std::vector<Finding>& out) {
   double load = *c.load;
   double total = load * c.replicas;
   if (load > 1.0) {
-    out.push_back(component_finding(Severity::kError, "overloaded", c,
-                       fmt::format("each replica already runs at {} of capacity",
-                                   format_percent(load)),
-                       "it is failing now: latency grows without bound and requests time out",
-                       fmt::format("run at least {} replicas", static_cast<int>(std::ceil(total)))));
+    out.push_back(component_finding(
+        Severity::kError, "overloaded", c,
+        fmt::format("each replica already runs at {} of capacity", format_percent(load)),
+        "it is failing now: latency grows without bound and requests time out",
+        fmt::format("run at least {} replicas", static_cast<int>(std::ceil(total)))));
     return true;
   }
   if (c.replicas <= c.tolerate) return false;  // reported by check_replica_count
@@ -176,13 +176,14 @@ void check_maintenance(const Component& c, std::vector<Finding>& out) {
     }
   }
   if (survives) return;
-  out.push_back(component_finding(Severity::kInfo, "maintenance", c,
-                     "no N+2: with one replica down for maintenance, one more failure stops it",
-                     "planned work (patching, upgrades, a rolling restart) is when a second "
-                     "failure most often lands",
-                     fmt::format("run {} {} if it must survive maintenance plus a failure, or "
-                                 "set tolerate: 2 to make this an error",
-                                 wanted, unit)));
+  out.push_back(
+      component_finding(Severity::kInfo, "maintenance", c,
+                        "no N+2: with one replica down for maintenance, one more failure stops it",
+                        "planned work (patching, upgrades, a rolling restart) is when a second "
+                        "failure most often lands",
+                        fmt::format("run {} {} if it must survive maintenance plus a failure, or "
+                                    "set tolerate: 2 to make this an error",
+                                    wanted, unit)));
 }
 
 void check_component(const Topology& t, const Component& c, bool on_path,

@@ -18,7 +18,7 @@ struct ComponentSummary {
   Kind kind = Kind::kWeb;
   Mode mode = Mode::kActiveActive;
   std::uint32_t replicas = 0;
-  std::uint32_t tolerates = 0;      // failures survived, counting capacity
+  std::uint32_t tolerates = 0;  // failures survived, counting capacity
   bool on_request_path = false;
   std::optional<double> availability;  // including its fallback; unset when unknown
 };
@@ -26,8 +26,8 @@ struct ComponentSummary {
 struct Report {
   std::string system;
   std::vector<ComponentSummary> components;
-  std::vector<Finding> findings;                // sorted by severity, errors first
-  std::optional<double> end_to_end;             // series product over the request path
+  std::vector<Finding> findings;                      // sorted by severity, errors first
+  std::optional<double> end_to_end;                   // series product over the request path
   std::vector<std::string> availability_unknown_for;  // path components with no estimate
   std::optional<double> target_availability;
 };

@@ -1,11 +1,11 @@
 // Properties of the analyzer over generated topologies (rapidcheck).
 
+#include <map>
+#include <set>
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
-
-#include <map>
-#include <set>
 
 #include "topology/analyze.h"
 #include "topology/availability.h"
@@ -33,8 +33,11 @@ Topology gen_topology(bool perfect_failover) {
   int hosts = *rc::gen::inRange(zones, 10);
   for (int h = 0; h < hosts; ++h) {
     int z = h % zones;
-    t.hosts.push_back(Host{"h" + std::to_string(h), "z" + std::to_string(z),
-                           "r" + std::to_string(z % regions), "", {}});
+    t.hosts.push_back(Host{"h" + std::to_string(h),
+                           "z" + std::to_string(z),
+                           "r" + std::to_string(z % regions),
+                           "",
+                           {}});
   }
   int components = *rc::gen::inRange(1, 6);
   for (int i = 0; i < components; ++i) {

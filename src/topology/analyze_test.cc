@@ -98,17 +98,18 @@ TEST(AnalyzeDomains, UnplacedReplicasCannotBeJudged) {
 }
 
 TEST(AnalyzeSpof, OneCacheNodeWithFallbackDegradesInsteadOfStopping) {
-  Report r = run(
-      "  - {name: web, kind: web, placement: [a1, b1, c1, d1], depends_on: [cache, db]}\n"
-      "  - {name: cache, kind: cache, placement: [a1], fallback: db}\n"
-      "  - {name: db, kind: db, placement: [a1, b1, c1, d1, a2]}\n");
+  Report r =
+      run("  - {name: web, kind: web, placement: [a1, b1, c1, d1], depends_on: [cache, db]}\n"
+          "  - {name: cache, kind: cache, placement: [a1], fallback: db}\n"
+          "  - {name: db, kind: db, placement: [a1, b1, c1, d1, a2]}\n");
   EXPECT_THAT(codes(r), ElementsAre("degraded-fallback:cache"));
   EXPECT_THAT(r.findings[0].why, HasSubstr("thundering herd"));
 }
 
 TEST(AnalyzeSpof, ComponentsOffTheRequestPathAreNotSpofs) {
-  Report r = run("  - {name: web, kind: web, placement: [a1, b1, c1, d1]}\n"
-                 "  - {name: reports, kind: web, replicas: 1, request_path: false}\n");
+  Report r =
+      run("  - {name: web, kind: web, placement: [a1, b1, c1, d1]}\n"
+          "  - {name: reports, kind: web, replicas: 1, request_path: false}\n");
   EXPECT_THAT(codes(r), IsEmpty());
 }
 
@@ -168,14 +169,16 @@ components:
 }
 
 TEST(AnalyzeAvailability, WeakFailoverIsNoted) {
-  Report r = run("  - {name: db, kind: db, availability: 0.99, failover: 0.3, "
-                 "placement: [a1, b1, c1]}\n");
+  Report r =
+      run("  - {name: db, kind: db, availability: 0.99, failover: 0.3, "
+          "placement: [a1, b1, c1]}\n");
   EXPECT_THAT(codes(r, Severity::kInfo), ::testing::Contains("failover-weak:db"));
 }
 
 TEST(AnalyzeReport, ErrorsComeFirst) {
-  Report r = run("  - {name: web, kind: web, replicas: 2, depends_on: [db]}\n"
-                 "  - {name: db, kind: db, replicas: 1}\n");
+  Report r =
+      run("  - {name: web, kind: web, replicas: 2, depends_on: [db]}\n"
+          "  - {name: db, kind: db, replicas: 1}\n");
   ASSERT_GE(r.findings.size(), 2u);
   EXPECT_EQ(r.findings.front().severity, Severity::kError);
   EXPECT_EQ(r.findings.back().severity, Severity::kInfo);

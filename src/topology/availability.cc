@@ -50,9 +50,15 @@ double component_availability(const Component& c) {
   if (c.kind == Kind::kExternal || c.replicas == 1) return a;
   double p = 0;
   switch (c.mode) {
-    case Mode::kActiveActive: p = active_active(c, a); break;
-    case Mode::kActivePassive: p = active_passive(c, a); break;
-    case Mode::kQuorum: p = quorum(c, a); break;
+    case Mode::kActiveActive:
+      p = active_active(c, a);
+      break;
+    case Mode::kActivePassive:
+      p = active_passive(c, a);
+      break;
+    case Mode::kQuorum:
+      p = quorum(c, a);
+      break;
   }
   return std::clamp(p, 0.0, 1.0);
 }
@@ -60,9 +66,12 @@ double component_availability(const Component& c) {
 std::uint32_t failures_tolerated(const Component& c) {
   if (c.kind == Kind::kExternal) return 0;
   switch (c.mode) {
-    case Mode::kActiveActive: return c.replicas - std::min(replicas_needed(c), c.replicas);
-    case Mode::kActivePassive: return c.replicas - 1;
-    case Mode::kQuorum: return (c.replicas - 1) / 2;
+    case Mode::kActiveActive:
+      return c.replicas - std::min(replicas_needed(c), c.replicas);
+    case Mode::kActivePassive:
+      return c.replicas - 1;
+    case Mode::kQuorum:
+      return (c.replicas - 1) / 2;
   }
   return 0;
 }

@@ -1,9 +1,9 @@
 // Availability findings: the redundancy paradox, weak failover, and the end-to-end target.
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <map>
+
+#include <fmt/format.h>
 
 #include "topology/analyze.h"
 #include "topology/availability.h"
@@ -80,8 +80,8 @@ void check_availability(const Topology& t, const std::set<std::string>& path, Re
             [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<std::string> names;
   for (std::size_t i = 0; i < std::min<std::size_t>(2, weakest.size()); ++i) {
-    names.push_back(fmt::format("{} at {}", weakest[i].second->name,
-                                format_availability(weakest[i].first)));
+    names.push_back(
+        fmt::format("{} at {}", weakest[i].second->name, format_availability(weakest[i].first)));
   }
   report.findings.push_back(Finding{
       Severity::kError, "availability-target", "",

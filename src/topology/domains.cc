@@ -3,10 +3,10 @@
 // Domains nest (a host is in one zone, a zone in one region), so the smallest shared
 // domain that stops a component is the one reported.
 
-#include <fmt/format.h>
-
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "topology/analyze.h"
 #include "topology/availability.h"
@@ -26,9 +26,12 @@ std::set<std::string> all_domains(const Topology& t, DomainLevel level) {
 // Replicas a component must keep to go on serving.
 std::uint32_t must_keep(const Component& c) {
   switch (c.mode) {
-    case Mode::kQuorum: return quorum_size(c.replicas);
-    case Mode::kActivePassive: return 1;
-    case Mode::kActiveActive: return replicas_needed(c);
+    case Mode::kQuorum:
+      return quorum_size(c.replicas);
+    case Mode::kActivePassive:
+      return 1;
+    case Mode::kActiveActive:
+      return replicas_needed(c);
   }
   return 1;
 }
@@ -54,10 +57,10 @@ std::string describe_loss(const Component& c, DomainLevel level, const Loss& los
   std::string_view lvl = to_string(level);
   if (left == 0) return fmt::format("all {} replicas are in {} {}", c.replicas, lvl, loss.domain);
   if (c.mode == Mode::kQuorum) {
-    return fmt::format("{} {} holds {} of {} voters; losing it leaves {}, short of the majority "
-                       "of {}",
-                       lvl, loss.domain, loss.replicas, c.replicas, left,
-                       quorum_size(c.replicas));
+    return fmt::format(
+        "{} {} holds {} of {} voters; losing it leaves {}, short of the majority "
+        "of {}",
+        lvl, loss.domain, loss.replicas, c.replicas, left, quorum_size(c.replicas));
   }
   return fmt::format("losing {} {} takes {} of {} replicas; the {} left would run at {}", lvl,
                      loss.domain, loss.replicas, c.replicas, left,

@@ -1,10 +1,10 @@
 // Every file in examples/ with the verdict it is there to show.
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "topology/analyze.h"
 #include "topology/parse.h"
@@ -45,8 +45,8 @@ TEST(Examples, DefaultStackHasNoErrorOrWarning) {
   EXPECT_THAT(codes(r, Severity::kWarning), ::testing::IsEmpty());
   // N+1, not N+2: the notes say so, per tier.
   EXPECT_THAT(codes(r, Severity::kInfo),
-              ::testing::UnorderedElementsAre("single-region:", "maintenance:lb",
-                                              "maintenance:web", "maintenance:db"));
+              ::testing::UnorderedElementsAre("single-region:", "maintenance:lb", "maintenance:web",
+                                              "maintenance:db"));
   ASSERT_TRUE(r.end_to_end.has_value());
   EXPECT_GT(*r.end_to_end, 0.9995);  // meets its own target
   EXPECT_LT(*r.end_to_end, 1.0);

@@ -1,10 +1,10 @@
 #include "topology/format.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "topology/availability.h"
 

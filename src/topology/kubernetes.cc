@@ -1,10 +1,10 @@
 #include "topology/kubernetes.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "topology/yaml_reader.h"
 
@@ -82,7 +82,8 @@ Workload read_workload(const YAML::Node& doc, const std::string& kind) {
   std::string field = fmt::format("{} {}", kind, w.name);
   w.ns = text(at(doc, {"metadata", "namespace"}), field + " metadata.namespace", "default");
   YAML::Node replicas = at(doc, {"spec", "replicas"});
-  if (replicas.IsDefined() && !replicas.IsNull()) w.replicas = count_of(replicas, field + " spec.replicas");
+  if (replicas.IsDefined() && !replicas.IsNull())
+    w.replicas = count_of(replicas, field + " spec.replicas");
   YAML::Node pod = at(doc, {"spec", "template"});
   w.pod_labels = labels(at(pod, {"metadata", "labels"}), field + " spec.template.metadata.labels");
   YAML::Node anti = at(pod, {"spec", "affinity", "podAntiAffinity"});
@@ -108,8 +109,8 @@ DisruptionBudget read_budget(const YAML::Node& doc) {
   b.name = name_of(doc, "PodDisruptionBudget");
   std::string field = "PodDisruptionBudget " + b.name;
   b.ns = text(at(doc, {"metadata", "namespace"}), field + " metadata.namespace", "default");
-  b.selector = labels(at(doc, {"spec", "selector", "matchLabels"}),
-                      field + " spec.selector.matchLabels");
+  b.selector =
+      labels(at(doc, {"spec", "selector", "matchLabels"}), field + " spec.selector.matchLabels");
   b.min_available = pod_count(at(doc, {"spec", "minAvailable"}), field + " spec.minAvailable");
   b.max_unavailable =
       pod_count(at(doc, {"spec", "maxUnavailable"}), field + " spec.maxUnavailable");

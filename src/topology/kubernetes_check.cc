@@ -1,8 +1,8 @@
 // The checks on parsed Kubernetes manifests; see kubernetes.h and docs/analyze.md.
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "topology/kubernetes.h"
 
@@ -48,30 +48,31 @@ void check_budgets(const Manifests& m, const Workload& w, std::vector<Finding>& 
     if (b.ns != w.ns || !selects(b.selector, w.pod_labels)) continue;
     covered = true;
     if (disruptions_allowed(b, w.replicas) > 0) continue;
-    Finding f = about(
-        w, Severity::kError, "k8s-pdb-blocks-drain",
-        fmt::format("PodDisruptionBudget {} ({}) allows no disruption of its {} replicas",
-                    b.name, describe_budget(b), w.replicas),
-        "no pod may ever be evicted, so every node drain and cluster upgrade hangs until "
-        "someone deletes the budget by hand",
-        "use maxUnavailable: 1, which keeps all but one replica up and lets drains proceed");
+    Finding f =
+        about(w, Severity::kError, "k8s-pdb-blocks-drain",
+              fmt::format("PodDisruptionBudget {} ({}) allows no disruption of its {} replicas",
+                          b.name, describe_budget(b), w.replicas),
+              "no pod may ever be evicted, so every node drain and cluster upgrade hangs until "
+              "someone deletes the budget by hand",
+              "use maxUnavailable: 1, which keeps all but one replica up and lets drains proceed");
     f.where = b.where;
     out.push_back(std::move(f));
   }
   if (!covered && w.replicas >= 2) {
-    out.push_back(about(w, Severity::kWarning, "k8s-no-pdb", "no PodDisruptionBudget selects its pods",
-                        "a node drain or cluster upgrade may evict every replica at once",
-                        "add a PodDisruptionBudget with maxUnavailable: 1 selecting its pod labels"));
+    out.push_back(
+        about(w, Severity::kWarning, "k8s-no-pdb", "no PodDisruptionBudget selects its pods",
+              "a node drain or cluster upgrade may evict every replica at once",
+              "add a PodDisruptionBudget with maxUnavailable: 1 selecting its pod labels"));
   }
 }
 
 void check_workload(const Manifests& m, const Workload& w, std::vector<Finding>& out) {
   if (w.replicas < 2) {
-    out.push_back(about(
-        w, Severity::kError, "k8s-replicas", fmt::format("runs {} replica", w.replicas),
-        "when its pod or node dies, or the pod is evicted by a drain, nothing serves until a "
-        "new pod is scheduled and ready",
-        "set spec.replicas to 3 (2 at the very least), spread across nodes and zones"));
+    out.push_back(
+        about(w, Severity::kError, "k8s-replicas", fmt::format("runs {} replica", w.replicas),
+              "when its pod or node dies, or the pod is evicted by a drain, nothing serves until a "
+              "new pod is scheduled and ready",
+              "set spec.replicas to 3 (2 at the very least), spread across nodes and zones"));
   }
   check_budgets(m, w, out);
   if (w.replicas >= 2 && !w.pod_anti_affinity && !w.topology_spread) {
@@ -83,13 +84,13 @@ void check_workload(const Manifests& m, const Workload& w, std::vector<Finding>&
         "zone, or a podAntiAffinity on the pod's labels"));
   }
   if (!w.containers_without_readiness.empty()) {
-    out.push_back(about(
-        w, Severity::kWarning, "k8s-no-readiness",
-        fmt::format("container {} has no readinessProbe",
-                    fmt::join(w.containers_without_readiness, ", ")),
-        "Services send traffic to pods that are not ready yet, and a rollout proceeds past "
-        "pods that do not work",
-        "add a readinessProbe on the container's /ready endpoint"));
+    out.push_back(
+        about(w, Severity::kWarning, "k8s-no-readiness",
+              fmt::format("container {} has no readinessProbe",
+                          fmt::join(w.containers_without_readiness, ", ")),
+              "Services send traffic to pods that are not ready yet, and a rollout proceeds past "
+              "pods that do not work",
+              "add a readinessProbe on the container's /ready endpoint"));
   }
 }
 

@@ -1,10 +1,10 @@
 #include "topology/kubernetes.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "topology/document.h"
 
@@ -55,11 +55,11 @@ TEST(Kubernetes, RiskyExampleFindsEveryMistake) {
   auto a = analyze_text(read_example("k8s-risky.yaml"));
   ASSERT_TRUE(a.is_ok()) << a.status().message();
   EXPECT_EQ(a->kind, InputKind::kKubernetes);
-  EXPECT_THAT(codes(a->report.findings),
-              UnorderedElementsAre("k8s-pdb-blocks-drain:Deployment/web",
-                                   "k8s-replicas:StatefulSet/db", "k8s-no-spread:Deployment/web",
-                                   "k8s-no-readiness:Deployment/web",
-                                   "k8s-no-readiness:StatefulSet/db"));
+  EXPECT_THAT(
+      codes(a->report.findings),
+      UnorderedElementsAre("k8s-pdb-blocks-drain:Deployment/web", "k8s-replicas:StatefulSet/db",
+                           "k8s-no-spread:Deployment/web", "k8s-no-readiness:Deployment/web",
+                           "k8s-no-readiness:StatefulSet/db"));
 }
 
 TEST(Kubernetes, SpreadExampleIsClean) {
@@ -130,8 +130,9 @@ items:
 }
 
 TEST(Kubernetes, WrongTypesNameTheFieldAndPosition) {
-  auto m = parse_kubernetes("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
-                            "spec:\n  replicas: three\n");
+  auto m = parse_kubernetes(
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+      "spec:\n  replicas: three\n");
   ASSERT_FALSE(m.is_ok());
   EXPECT_EQ(m.status().message(), "5:13: Deployment web spec.replicas: expected a whole number");
   auto nameless = parse_kubernetes("apiVersion: v1\nkind: Service\nspec: {}\n");

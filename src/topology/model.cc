@@ -9,29 +9,40 @@ namespace spofless::topology {
 
 std::string_view to_string(Kind kind) {
   switch (kind) {
-    case Kind::kLb: return "lb";
-    case Kind::kWeb: return "web";
-    case Kind::kCache: return "cache";
-    case Kind::kDb: return "db";
-    case Kind::kExternal: return "external";
+    case Kind::kLb:
+      return "lb";
+    case Kind::kWeb:
+      return "web";
+    case Kind::kCache:
+      return "cache";
+    case Kind::kDb:
+      return "db";
+    case Kind::kExternal:
+      return "external";
   }
   return "unknown";
 }
 
 std::string_view to_string(Mode mode) {
   switch (mode) {
-    case Mode::kActiveActive: return "active-active";
-    case Mode::kActivePassive: return "active-passive";
-    case Mode::kQuorum: return "quorum";
+    case Mode::kActiveActive:
+      return "active-active";
+    case Mode::kActivePassive:
+      return "active-passive";
+    case Mode::kQuorum:
+      return "quorum";
   }
   return "unknown";
 }
 
 std::string_view to_string(DomainLevel level) {
   switch (level) {
-    case DomainLevel::kHost: return "host";
-    case DomainLevel::kZone: return "zone";
-    case DomainLevel::kRegion: return "region";
+    case DomainLevel::kHost:
+      return "host";
+    case DomainLevel::kZone:
+      return "zone";
+    case DomainLevel::kRegion:
+      return "region";
   }
   return "unknown";
 }
@@ -52,28 +63,36 @@ std::optional<Mode> parse_mode(std::string_view text) {
 
 Mode default_mode(Kind kind) {
   switch (kind) {
-    case Kind::kLb: return Mode::kActivePassive;  // a pair on a floating VIP
-    case Kind::kWeb: return Mode::kActiveActive;
-    case Kind::kCache: return Mode::kActiveActive;
-    case Kind::kDb: return Mode::kQuorum;
-    case Kind::kExternal: return Mode::kActivePassive;
+    case Kind::kLb:
+      return Mode::kActivePassive;  // a pair on a floating VIP
+    case Kind::kWeb:
+      return Mode::kActiveActive;
+    case Kind::kCache:
+      return Mode::kActiveActive;
+    case Kind::kDb:
+      return Mode::kQuorum;
+    case Kind::kExternal:
+      return Mode::kActivePassive;
   }
   return Mode::kActiveActive;
 }
 
 const std::string& Host::domain(DomainLevel level) const {
   switch (level) {
-    case DomainLevel::kHost: return name;
-    case DomainLevel::kZone: return zone;
-    case DomainLevel::kRegion: return region;
+    case DomainLevel::kHost:
+      return name;
+    case DomainLevel::kZone:
+      return zone;
+    case DomainLevel::kRegion:
+      return region;
   }
   SPOFLESS_UNREACHABLE("unknown domain level");
   return name;
 }
 
 const Host* Topology::host(std::string_view host_name) const {
-  auto it = std::find_if(hosts.begin(), hosts.end(),
-                         [&](const Host& h) { return h.name == host_name; });
+  auto it =
+      std::find_if(hosts.begin(), hosts.end(), [&](const Host& h) { return h.name == host_name; });
   return it == hosts.end() ? nullptr : &*it;
 }
 

@@ -45,7 +45,7 @@ struct Component {
   std::string description;
   Kind kind = Kind::kWeb;
   Mode mode = Mode::kActiveActive;
-  std::uint32_t replicas = 1;  // voters, for a quorum
+  std::uint32_t replicas = 1;          // voters, for a quorum
   std::vector<std::string> placement;  // host per replica; empty when not placed
   std::optional<double> availability;  // of one replica, in (0, 1]
   double failover = 1.0;               // probability that a needed failover works, [0, 1]
@@ -53,7 +53,7 @@ struct Component {
   std::uint32_t tolerate = 1;          // failures it must survive
   std::string fallback;                // component that serves when this one cannot; "" if none
   std::vector<std::string> depends_on;
-  bool request_path = true;            // false: never an entry point (batch jobs, tooling)
+  bool request_path = true;  // false: never an entry point (batch jobs, tooling)
   SourceLocation where;
 };
 

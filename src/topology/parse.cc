@@ -1,10 +1,10 @@
 #include "topology/parse.h"
 
-#include <fmt/format.h>
-
 #include <functional>
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "core/limits.h"
 #include "topology/yaml_reader.h"
@@ -56,8 +56,8 @@ Host read_host(const YAML::Node& node, std::size_t index) {
   h.region = r.required_name("region");
   h.address = r.optional_string("address");
   if (!h.address.empty() && !is_ipv4(h.address)) {
-    fail(r.node("address"), fmt::format("{}: '{}' is not an IPv4 address", r.field("address"),
-                                         h.address));
+    fail(r.node("address"),
+         fmt::format("{}: '{}' is not an IPv4 address", r.field("address"), h.address));
   }
   h.where = yaml::location_of(node);
   return h;
@@ -102,7 +102,8 @@ Component read_component(const YAML::Node& node, std::size_t index, const Defaul
   auto parsed_kind = parse_kind(kind);
   if (!parsed_kind) {
     fail(r.node("kind"), fmt::format("{}: unknown kind '{}' (expected lb, web, cache, db or "
-                                     "external)", r.field("kind"), kind));
+                                     "external)",
+                                     r.field("kind"), kind));
   }
   c.kind = *parsed_kind;
   c.mode = default_mode(c.kind);
@@ -111,7 +112,8 @@ Component read_component(const YAML::Node& node, std::size_t index, const Defaul
     auto parsed_mode = parse_mode(mode);
     if (!parsed_mode) {
       fail(r.node("mode"), fmt::format("{}: unknown mode '{}' (expected active-active, "
-                                       "active-passive or quorum)", r.field("mode"), mode));
+                                       "active-passive or quorum)",
+                                       r.field("mode"), mode));
     }
     c.mode = *parsed_mode;
   }
@@ -120,8 +122,8 @@ Component read_component(const YAML::Node& node, std::size_t index, const Defaul
   if (!c.availability) c.availability = defaults.availability;
   c.failover = r.optional_fraction("failover", 0.0, 1.0).value_or(defaults.failover);
   c.load = r.optional_fraction("load", 0.0, 100.0);
-  c.tolerate = r.optional_count("tolerate", 0, limits::kComponentMaxReplicas)
-                   .value_or(defaults.tolerate);
+  c.tolerate =
+      r.optional_count("tolerate", 0, limits::kComponentMaxReplicas).value_or(defaults.tolerate);
   if (r.has("fallback")) c.fallback = yaml::name_from(r.node("fallback"), r.field("fallback"));
   c.depends_on = r.name_list("depends_on");
   c.request_path = r.optional_bool("request_path").value_or(true);
@@ -136,8 +138,8 @@ std::vector<T> read_list(const MapReader& top, std::string_view key, std::size_t
   if (!top.has(key)) return out;
   YAML::Node list = top.node(key);
   if (!list.IsSequence()) fail(list, fmt::format("{}: expected a list", key));
-  if (list.size() > max) fail(list, fmt::format("{}: {} entries; the limit is {}", key,
-                                                list.size(), max));
+  if (list.size() > max)
+    fail(list, fmt::format("{}: {} entries; the limit is {}", key, list.size(), max));
   std::set<std::string> names;
   for (std::size_t i = 0; i < list.size(); ++i) {
     out.push_back(read(list[i], i));
@@ -201,7 +203,7 @@ void check_acyclic(const Topology& t, const YAML::Node& components) {
   std::map<std::string, Mark> marks;
   std::vector<std::string> trail;
   std::function<void(const Component&, std::size_t)> visit = [&](const Component& c,
-                                                                  std::size_t index) {
+                                                                 std::size_t index) {
     marks[c.name] = Mark::kActive;
     trail.push_back(c.name);
     std::vector<std::string> next = c.depends_on;
@@ -225,9 +227,9 @@ void check_acyclic(const Topology& t, const YAML::Node& components) {
 }
 
 Topology read_topology(const YAML::Node& root) {
-  MapReader top(root, "topology",
-                {"version", "name", "description", "target_availability", "defaults", "hosts",
-                 "components"});
+  MapReader top(
+      root, "topology",
+      {"version", "name", "description", "target_availability", "defaults", "hosts", "components"});
   if (top.optional_count("version", 1, 1000).value_or(1) != 1) {
     fail(top.node("version"), "topology.version: this spofless reads version 1 files");
   }

@@ -38,7 +38,7 @@ components:
   EXPECT_EQ(t->hosts[0].address, "127.0.1.1");
   const Component* api = t->component("api");
   ASSERT_NE(api, nullptr);
-  EXPECT_EQ(api->mode, Mode::kActiveActive);  // the default for web
+  EXPECT_EQ(api->mode, Mode::kActiveActive);   // the default for web
   EXPECT_EQ(api->replicas, 2u);                // from placement
   EXPECT_DOUBLE_EQ(*api->availability, 0.99);  // from defaults
   EXPECT_DOUBLE_EQ(api->failover, 0.9);
@@ -136,8 +136,9 @@ TEST(ParseTopology, EmptyAndNonMappingInputs) {
 }
 
 TEST(ParseTopology, PositionsCountFromTheTopOfTheFileAfterADocumentMarker) {
-  std::string e = error_of("# a comment\n---\nname: x\ncomponents:\n  - {name: a, kind: wbe, "
-                           "replicas: 1}\n");
+  std::string e = error_of(
+      "# a comment\n---\nname: x\ncomponents:\n  - {name: a, kind: wbe, "
+      "replicas: 1}\n");
   EXPECT_THAT(e, StartsWith("5:21: components[0].kind: unknown kind 'wbe'"));
 }
 

@@ -1,10 +1,10 @@
 #include "topology/yaml_reader.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "core/limits.h"
 
@@ -13,11 +13,16 @@ namespace {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Scalar: return fmt::format("'{}'", node.Scalar());
-    default: return "an undefined value";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      return fmt::format("'{}'", node.Scalar());
+    default:
+      return "an undefined value";
   }
 }
 
@@ -37,9 +42,8 @@ struct Piece {
 
 // A column-0 document marker: "---" or "..." alone or followed by a space.
 bool is_marker(std::string_view line, std::string_view marker) {
-  return line.substr(0, 3) == marker &&
-         (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r' ||
-          line[3] == '\n');
+  return line.substr(0, 3) == marker && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
+                                         line[3] == '\r' || line[3] == '\n');
 }
 
 // Splits a stream into its documents at column-0 "---" (which starts the next document)
@@ -150,8 +154,8 @@ YAML::Node load_one(std::string_view text) {
 MapReader::MapReader(const YAML::Node& node, std::string context,
                      std::vector<std::string_view> allowed)
     : node_(node), context_(std::move(context)) {
-  if (!node.IsMap()) fail(node, fmt::format("{}: expected a mapping, got {}", context_,
-                                            describe(node)));
+  if (!node.IsMap())
+    fail(node, fmt::format("{}: expected a mapping, got {}", context_, describe(node)));
   std::set<std::string> seen;
   for (const auto& kv : node) {
     if (!kv.first.IsScalar()) fail(kv.first, fmt::format("{}: keys must be plain words", context_));
@@ -166,9 +170,7 @@ MapReader::MapReader(const YAML::Node& node, std::string context,
   }
 }
 
-bool MapReader::has(std::string_view key) const {
-  return node_[std::string(key)].IsDefined();
-}
+bool MapReader::has(std::string_view key) const { return node_[std::string(key)].IsDefined(); }
 
 YAML::Node MapReader::node(std::string_view key) const { return node_[std::string(key)]; }
 
@@ -180,14 +182,13 @@ std::string MapReader::required_string(std::string_view key) const {
 std::string MapReader::optional_string(std::string_view key, std::string fallback) const {
   if (!has(key)) return fallback;
   YAML::Node n = node(key);
-  if (!n.IsScalar()) fail(n, fmt::format("{}: expected a string, got {}", field(key),
-                                         describe(n)));
+  if (!n.IsScalar()) fail(n, fmt::format("{}: expected a string, got {}", field(key), describe(n)));
   return n.Scalar();
 }
 
 std::string name_from(const YAML::Node& node, const std::string& where) {
-  if (!node.IsScalar()) fail(node, fmt::format("{}: expected a name, got {}", where,
-                                               describe(node)));
+  if (!node.IsScalar())
+    fail(node, fmt::format("{}: expected a name, got {}", where, describe(node)));
   const std::string& name = node.Scalar();
   bool ok = !name.empty() && name.size() <= limits::kNameMaxBytes && name.front() != '-' &&
             name.back() != '-' && std::all_of(name.begin(), name.end(), [](char c) {
@@ -258,8 +259,7 @@ std::vector<std::string> MapReader::name_list(std::string_view key) const {
   std::vector<std::string> out;
   if (!has(key)) return out;
   YAML::Node n = node(key);
-  if (!n.IsSequence()) fail(n, fmt::format("{}: expected a list, got {}", field(key),
-                                           describe(n)));
+  if (!n.IsSequence()) fail(n, fmt::format("{}: expected a list, got {}", field(key), describe(n)));
   for (std::size_t i = 0; i < n.size(); ++i) {
     out.push_back(name_from(n[i], fmt::format("{}[{}]", field(key), i)));
   }

@@ -5,14 +5,14 @@
 // Internal to src/topology: it throws InputError, which parse_*() turn into a Status at
 // the module boundary.
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "topology/model.h"
 

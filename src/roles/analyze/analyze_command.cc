@@ -1,12 +1,12 @@
 #include "roles/analyze/analyze_command.h"
 
-#include <fmt/format.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+
+#include <fmt/format.h>
 
 #include "core/limits.h"
 #include "obs/log.h"
@@ -53,8 +53,8 @@ Result<std::string> read_input(const std::string& name) {
   while (in->read(buffer, sizeof buffer) || in->gcount() > 0) {
     text.append(buffer, static_cast<std::size_t>(in->gcount()));
     if (text.size() > limits::kTopologyFileMaxBytes) {
-      return invalid_argument(fmt::format("larger than the {}-byte limit",
-                                          limits::kTopologyFileMaxBytes));
+      return invalid_argument(
+          fmt::format("larger than the {}-byte limit", limits::kTopologyFileMaxBytes));
     }
   }
   if (in->bad()) return unavailable("read failed");
@@ -122,9 +122,9 @@ int AnalyzeCommand::run() {
     }
   }
   for (const InputError& e : errors) std::cerr << render_error(e);
-  obs::debug("analyze.finished", {{"inputs", analyzed.size()},
-                                  {"input_errors", errors.size()},
-                                  {"exit_code", exit_code}});
+  obs::debug(
+      "analyze.finished",
+      {{"inputs", analyzed.size()}, {"input_errors", errors.size()}, {"exit_code", exit_code}});
   if (!json_ && analyzed.size() + errors.size() > 1) {
     std::cout << fmt::format("\nverdict: exit {} ({} inputs judged, {} unreadable)\n", exit_code,
                              analyzed.size(), errors.size());

@@ -3,9 +3,10 @@
 // `spofless analyze [FILE...]`: judges topology files or Kubernetes manifests and prints
 // what would stop the service. See docs/analyze.md.
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "roles/common/cli.h"
 

@@ -1,10 +1,10 @@
 #include "roles/analyze/report.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "topology/availability.h"
 #include "topology/format.h"
@@ -50,9 +50,9 @@ std::string components_table(const Report& r) {
   if (r.components.empty()) return "";
   std::size_t name_width = 9;
   for (const auto& c : r.components) name_width = std::max(name_width, c.name.size());
-  std::string out = fmt::format("{:<{}}  {:<8}  {:<14}  {:>8}  {:>9}  {}\n", "COMPONENT",
-                                name_width, "KIND", "MODE", "REPLICAS", "TOLERATES",
-                                "AVAILABILITY");
+  std::string out =
+      fmt::format("{:<{}}  {:<8}  {:<14}  {:>8}  {:>9}  {}\n", "COMPONENT", name_width, "KIND",
+                  "MODE", "REPLICAS", "TOLERATES", "AVAILABILITY");
   for (const auto& c : r.components) {
     std::string availability =
         c.availability ? topology::format_availability(*c.availability) : "-";
@@ -75,7 +75,8 @@ std::string finding_block(const Finding& f, const std::string& source, std::size
   std::string pad(indent, ' ');
   out += pad + "why: " + wrap(f.why, indent + 5, w) + "\n";
   out += pad + "fix: " + wrap(f.fix, indent + 5, w) + "\n";
-  if (f.where.line > 0) out += pad + fmt::format("at:  {}:{}:{}\n", source, f.where.line, f.where.column);
+  if (f.where.line > 0)
+    out += pad + fmt::format("at:  {}:{}:{}\n", source, f.where.line, f.where.column);
   return out;
 }
 
@@ -86,16 +87,15 @@ std::string availability_line(const Report& r) {
   }
   if (!r.end_to_end) return "";
   double a = *r.end_to_end;
-  std::string line = fmt::format(
-      "availability: {} end to end ({:.2f} nines, {} down a year)", topology::format_availability(a),
-      topology::nines(a), topology::format_duration(topology::downtime_seconds_per_year(a)));
+  std::string line = fmt::format("availability: {} end to end ({:.2f} nines, {} down a year)",
+                                 topology::format_availability(a), topology::nines(a),
+                                 topology::format_duration(topology::downtime_seconds_per_year(a)));
   if (r.target_availability) {
     line += fmt::format("; target {} {}", topology::format_availability(*r.target_availability),
                         a >= *r.target_availability ? "met" : "MISSED");
   }
   return line + "\n";
 }
-
 
 template <typename T>
 nlohmann::ordered_json or_null(const std::optional<T>& value) {
@@ -174,13 +174,14 @@ std::string render_text(const AnalyzedInput& input, Severity min_severity, int w
   std::string components = components_table(r);
   if (!components.empty()) out += components + "\n";
   std::size_t component_width = 9;
-  for (const Finding& f : r.findings) component_width = std::max(component_width, f.component.size());
+  for (const Finding& f : r.findings)
+    component_width = std::max(component_width, f.component.size());
   bool any = false;
   for (const Finding& f : r.findings) {
     if (f.severity < min_severity) continue;
     if (!any) {
-      out += fmt::format("{:<8}  {:<{}}  {}\n", "SEVERITY", "COMPONENT", component_width,
-                         "FINDING");
+      out +=
+          fmt::format("{:<8}  {:<{}}  {}\n", "SEVERITY", "COMPONENT", component_width, "FINDING");
     }
     any = true;
     out += finding_block(f, input.name, component_width, width);

@@ -3,9 +3,10 @@
 // Renders analyzer reports for people (an aligned, wrapped table) and for machines (JSON).
 // Pure: strings in, strings out.
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "topology/document.h"
 
@@ -28,8 +29,7 @@ struct InputError {
 // Splits "LINE:COLUMN: message" (the topology parsers' convention) into its parts.
 InputError input_error(std::string name, const std::string& status_message);
 
-std::string render_text(const AnalyzedInput& input, topology::Severity min_severity,
-                        int width);
+std::string render_text(const AnalyzedInput& input, topology::Severity min_severity, int width);
 std::string render_error(const InputError& error);
 nlohmann::ordered_json render_json(const std::vector<AnalyzedInput>& inputs,
                                    const std::vector<InputError>& errors, int exit_code);

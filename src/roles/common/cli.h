@@ -3,9 +3,10 @@
 // Command-line pieces every role shares: logging flags, the version string, and the
 // mapping of parse errors to exit codes.
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
+
+#include <CLI/CLI.hpp>
 
 #include "core/status.h"
 
