@@ -98,24 +98,10 @@ Component read_component(const YAML::Node& node, std::size_t index, const Defaul
   Component c;
   c.name = r.required_name("name");
   c.description = r.optional_string("description");
-  std::string kind = r.required_string("kind");
-  auto parsed_kind = parse_kind(kind);
-  if (!parsed_kind) {
-    fail(r.node("kind"), fmt::format("{}: unknown kind '{}' (expected lb, web, cache, db or "
-                                     "external)",
-                                     r.field("kind"), kind));
-  }
-  c.kind = *parsed_kind;
+  c.kind = *parse_kind(r.required_choice("kind", {"lb", "web", "cache", "db", "external"}));
   c.mode = default_mode(c.kind);
   if (r.has("mode")) {
-    std::string mode = r.required_string("mode");
-    auto parsed_mode = parse_mode(mode);
-    if (!parsed_mode) {
-      fail(r.node("mode"), fmt::format("{}: unknown mode '{}' (expected active-active, "
-                                       "active-passive or quorum)",
-                                       r.field("mode"), mode));
-    }
-    c.mode = *parsed_mode;
+    c.mode = *parse_mode(r.required_choice("mode", {"active-active", "active-passive", "quorum"}));
   }
   read_replicas(r, c);
   c.availability = r.optional_fraction("availability", 1e-9, 1.0);

@@ -60,6 +60,9 @@ class MapReader {
   std::string optional_string(std::string_view key, std::string fallback = {}) const;
   // A DNS-label-like name: [a-z0-9] and '-', starting with a letter or digit.
   std::string required_name(std::string_view key) const;
+  // A string that must be one of `choices`.
+  std::string required_choice(std::string_view key,
+                              const std::vector<std::string_view>& choices) const;
   std::optional<std::uint32_t> optional_count(std::string_view key, std::uint32_t min,
                                               std::uint32_t max) const;
   // A probability or fraction, written as 0.999 or "99.9%", within [min, max].
