@@ -19,12 +19,12 @@ inline constexpr std::size_t kKubernetesMaxDocuments = 1024;
 
 // --- Admin HTTP server (/health /ready /metrics /status) ---
 inline constexpr std::size_t kAdminMaxConnections = 64;
-inline constexpr std::size_t kAdminRequestMaxBytes = 8 * 1024;
+inline constexpr std::size_t kAdminRequestMaxBytes = std::size_t{8} * 1024;
 inline constexpr std::uint32_t kAdminIdleTimeoutMs = 10'000;
 inline constexpr std::uint32_t kDrainTimeoutMs = 10'000;
 
 // --- Logging ---
-inline constexpr std::size_t kLogFieldMaxBytes = 4 * 1024;
+inline constexpr std::size_t kLogFieldMaxBytes = std::size_t{4} * 1024;
 
 static_assert(kAdminRequestMaxBytes >= 1024, "an admin request line and headers must fit");
 static_assert(kDrainTimeoutMs >= kAdminIdleTimeoutMs / 10, "drain must outlast a scrape");

@@ -2,25 +2,41 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/check.h"
 
 namespace spofless::topology {
 namespace {
 
-// C(n, j) a^j (1-a)^(n-j), in logs so that large n does not overflow.
-double binomial_term(std::uint32_t n, std::uint32_t j, double a) {
-  if (a >= 1.0) return j == n ? 1.0 : 0.0;
-  double log_choose = std::lgamma(n + 1.0) - std::lgamma(j + 1.0) - std::lgamma(n - j + 1.0);
-  double log_p = (j > 0 ? j * std::log(a) : 0.0) + (n - j) * std::log1p(-a);
-  return std::exp(log_choose + log_p);
+// P(Bin(n, a) = j) for j = 0..n, in O(n): each term from the previous one, in logs so that
+// large n neither overflows nor underflows to a wrong sum. (std::lgamma would give C(n, j)
+// directly, but it writes the global signgam and this library promises re-entrancy.)
+std::vector<double> binomial_pmf(std::uint32_t n, double a) {
+  std::vector<double> pmf(n + 1, 0.0);
+  if (a >= 1.0) {
+    pmf[n] = 1.0;
+    return pmf;
+  }
+  if (a <= 0.0) {
+    pmf[0] = 1.0;
+    return pmf;
+  }
+  double log_odds = std::log(a) - std::log1p(-a);
+  double log_term = n * std::log1p(-a);  // j = 0: (1-a)^n
+  for (std::uint32_t j = 0; j <= n; ++j) {
+    pmf[j] = std::exp(log_term);
+    log_term += std::log(static_cast<double>(n - j)) - std::log(j + 1.0) + log_odds;
+  }
+  return pmf;
 }
 
 double active_active(const Component& c, double a) {
   std::uint32_t n = c.replicas;
   std::uint32_t k = std::min(replicas_needed(c), n);
+  std::vector<double> pmf = binomial_pmf(n, a);
   double p = 0;
-  for (std::uint32_t j = k; j <= n; ++j) p += binomial_term(n, j, a) * std::pow(c.failover, n - j);
+  for (std::uint32_t j = k; j <= n; ++j) p += pmf[j] * std::pow(c.failover, n - j);
   return p;
 }
 
@@ -39,8 +55,9 @@ double quorum(const Component& c, double a) {
 double at_least(std::uint32_t k, std::uint32_t n, double p) {
   if (k == 0) return 1.0;
   if (k > n) return 0.0;
+  std::vector<double> pmf = binomial_pmf(n, p);
   double sum = 0;
-  for (std::uint32_t j = k; j <= n; ++j) sum += binomial_term(n, j, p);
+  for (std::uint32_t j = k; j <= n; ++j) sum += pmf[j];
   return std::clamp(sum, 0.0, 1.0);
 }
 

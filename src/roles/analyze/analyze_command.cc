@@ -1,10 +1,10 @@
 #include "roles/analyze/analyze_command.h"
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -45,7 +45,9 @@ Result<std::string> read_input(const std::string& name) {
   std::istream* in = &std::cin;
   if (name != "-") {
     file.open(name, std::ios::binary);
-    if (!file) return not_found(fmt::format("cannot open: {}", std::strerror(errno)));
+    if (!file)
+      return not_found(fmt::format("cannot open: {}",
+                                   std::error_code(errno, std::generic_category()).message()));
     in = &file;
   }
   std::string text;
