@@ -35,4 +35,34 @@ static_assert(kDrainTimeoutMs >= kAdminIdleTimeoutMs / 10, "drain must outlast a
 inline constexpr std::uint32_t kAdminAcceptRetryMs = 100;
 static_assert(kAdminAcceptRetryMs < kAdminIdleTimeoutMs, "accept retries must be quick");
 
+// --- Raft ---
+inline constexpr std::uint32_t kRaftElectionTimeoutTicks = 10;
+inline constexpr std::uint32_t kRaftHeartbeatTicks = 2;
+inline constexpr std::size_t kRaftMaxInflightAppends = 8;       // per follower
+inline constexpr std::size_t kRaftMaxEntriesPerAppend = 64;
+inline constexpr std::size_t kRaftMaxUncommittedEntries = 4096;  // proposals beyond: shed
+inline constexpr std::size_t kRaftMaxVoters = 9;
+// A follower must hear several heartbeats per election timeout, or a single lost one
+// starts an election (Raft §5.2: broadcastTime << electionTimeout).
+static_assert(kRaftHeartbeatTicks < kRaftElectionTimeoutTicks / 2,
+              "heartbeat < election timeout / 2");
+
+// --- Linearizability checker (src/check) ---
+// Operations on one key that one search accepts. Every memoized search state holds one bit per
+// operation of its key, so this bounds the size of a state.
+inline constexpr std::size_t kLinearizabilityMaxOperationsPerKey = 4096;
+// Operations in one history, over all keys.
+inline constexpr std::size_t kLinearizabilityMaxOperations = std::size_t{1} << 20;
+// Default search budget per key, in steps: one event visited, or one 64-bit word of a state
+// hashed and stored. It bounds time and the memo alike (under about 30 bytes per step).
+inline constexpr std::uint64_t kLinearizabilityDefaultSearchSteps = std::uint64_t{1} << 21;
+// Bytes of a value shown in an explanation before it is cut short with "...".
+inline constexpr std::size_t kLinearizabilityValueShownMaxBytes = 40;
+static_assert(kLinearizabilityMaxOperationsPerKey <= kLinearizabilityMaxOperations,
+              "a key's history is part of the history");
+static_assert(kLinearizabilityDefaultSearchSteps >=
+                  4 * kLinearizabilityMaxOperationsPerKey *
+                      (kLinearizabilityMaxOperationsPerKey / 64 + 2),
+              "the default budget walks the largest key's history in order several times over");
+
 }  // namespace spofless::limits

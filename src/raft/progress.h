@@ -1,0 +1,53 @@
+#pragma once
+
+// What a leader knows of one follower's log, and the flow control of appends to it.
+//   kProbe:     the follower's match is unknown; one append at a time, backtracking on
+//               rejects, until one is accepted.
+//   kReplicate: appends are pipelined optimistically (next moves ahead at send), with at
+//               most max_inflight batches unacknowledged.
+// Single-threaded: owned by the leader's Raft instance.
+
+#include <cstdint>
+#include <deque>
+
+#include "raft/types.h"
+
+namespace spofless::raft {
+
+class Progress {
+ public:
+  enum class State { kProbe, kReplicate };
+
+  Progress(LogIndex next, std::size_t max_inflight) : next_(next), max_inflight_(max_inflight) {}
+
+  LogIndex match() const { return match_; }
+  LogIndex next() const { return next_; }
+  State state() const { return state_; }
+
+  // Whether another append may be sent now.
+  bool can_send() const;
+  // An append of entries up to `last` was sent (last == next-1 for an empty probe).
+  void sent(LogIndex last);
+  // The follower accepted up to `index`. Returns true when match moved forward.
+  bool accepted(LogIndex index);
+  // The follower rejected the append after `rejected`; `hint` is where to retry from (already
+  // computed by the leader). Returns false for a stale reject that changes nothing.
+  bool rejected(LogIndex rejected, LogIndex hint);
+  // A heartbeat response: in probe, allows the next probe.
+  void heard_from() { probe_sent_ = false; }
+  // Back to probing: the connection may have lost appends in flight.
+  void reset_to_probe();
+
+  bool recent_active = false;           // heard from since the last check-quorum round
+  std::uint64_t last_contact_tick = 0;  // leader's tick count when last heard from
+
+ private:
+  LogIndex match_;
+  LogIndex next_;
+  State state_ = State::kProbe;
+  bool probe_sent_ = false;
+  std::size_t max_inflight_;
+  std::deque<LogIndex> inflight_;  // last index of each unacknowledged batch, in send order
+};
+
+}  // namespace spofless::raft

@@ -1,0 +1,395 @@
+// Scenario tests of the Raft core, citing the sections of the Raft paper (§) and of Ongaro's
+// thesis that each checks. A small in-memory cluster delivers every message at once, in
+// order, except across the links a test cuts.
+
+#include "raft/raft.h"
+
+#include <deque>
+#include <memory>
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace spofless::raft {
+namespace {
+
+NodeId n(std::uint64_t id) { return NodeId{id}; }
+
+struct Options {
+  bool pre_vote = true;
+  bool check_quorum = true;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(std::size_t size, Options options = {}, std::uint64_t seed = 1)
+      : options_(options) {
+    for (std::uint64_t i = 1; i <= size; ++i) voters_.push_back(n(i));
+    for (NodeId id : voters_) {
+      Node& node = nodes_[id];
+      node.random = std::make_unique<SeededRandom>(seed * 100 + static_cast<std::uint64_t>(id));
+      start(id);
+    }
+  }
+
+  Raft& raft(std::uint64_t id) { return *nodes_.at(n(id)).raft; }
+  const std::vector<Entry>& applied(std::uint64_t id) { return nodes_.at(n(id)).applied; }
+
+  // Restarts a server from what it persisted, losing everything else.
+  void restart(std::uint64_t id) { start(n(id)); }
+
+  // The server's ready work is done without persisting it for `id` (its disk is slow).
+  void hold_disk(std::uint64_t id, bool hold) { nodes_.at(n(id)).disk_held = hold; }
+
+  void cut(std::uint64_t a, std::uint64_t b) {
+    cut_.insert({n(a), n(b)});
+    cut_.insert({n(b), n(a)});
+  }
+  void isolate(std::uint64_t id) {
+    for (NodeId other : voters_) {
+      if (other != n(id)) cut(id, static_cast<std::uint64_t>(other));
+    }
+  }
+  void heal() { cut_.clear(); }
+
+  void tick(std::uint64_t id) {
+    raft(id).tick();
+    settle();
+  }
+  void tick_all(int times) {
+    for (int t = 0; t < times; ++t) {
+      for (NodeId id : voters_) nodes_.at(id).raft->tick();
+      settle();
+    }
+  }
+  // Ticks everyone until `id` campaigns and the messages settle.
+  void elect(std::uint64_t id) {
+    for (int t = 0; t < 100 && raft(id).role() != Role::kLeader; ++t) tick(id);
+  }
+
+  // Delivers messages and does every server's ready work until nothing is left. Bounded: a
+  // livelock fails the test.
+  void settle() {
+    for (int round = 0; round < 10'000; ++round) {
+      bool busy = false;
+      for (NodeId id : voters_) busy = process(id) || busy;
+      if (wire_.empty()) {
+        if (!busy) return;
+        continue;
+      }
+      Message m = wire_.front();
+      wire_.pop_front();
+      if (!cut_.count({m.from, m.to})) nodes_.at(m.to).raft->step(m);
+    }
+    ADD_FAILURE() << "messages did not settle";
+  }
+
+  // The leaders of the highest term, and whether there is exactly one.
+  std::vector<std::uint64_t> leaders() {
+    std::vector<std::uint64_t> out;
+    for (NodeId id : voters_) {
+      if (nodes_.at(id).raft->role() == Role::kLeader)
+        out.push_back(static_cast<std::uint64_t>(id));
+    }
+    return out;
+  }
+
+  Result<LogIndex> propose(std::uint64_t id, std::string data) {
+    auto index = raft(id).propose(std::move(data));
+    settle();
+    return index;
+  }
+
+ private:
+  struct Node {
+    std::unique_ptr<SeededRandom> random;
+    std::unique_ptr<Raft> raft;
+    PersistentState disk;
+    std::vector<Entry> applied;
+    bool disk_held = false;
+  };
+
+  void start(NodeId id) {
+    Node& node = nodes_.at(id);
+    Config config;
+    config.id = id;
+    config.voters = voters_;
+    config.pre_vote = options_.pre_vote;
+    config.check_quorum = options_.check_quorum;
+    node.raft = std::make_unique<Raft>(config, node.disk, *node.random);
+    node.applied.clear();
+  }
+
+  // Does one Ready of `id`; false when there was none.
+  bool process(NodeId id) {
+    Node& node = nodes_.at(id);
+    if (node.disk_held || !node.raft->has_ready()) return false;
+    Ready rd = node.raft->ready();
+    for (Message& m : rd.messages) wire_.push_back(std::move(m));
+    if (rd.hard_state) node.disk.hard_state = *rd.hard_state;
+    if (!rd.entries.empty()) {
+      auto& disk = node.disk.entries;
+      std::erase_if(disk, [&](const Entry& e) { return e.index >= rd.entries.front().index; });
+      disk.insert(disk.end(), rd.entries.begin(), rd.entries.end());
+    }
+    for (Message& m : rd.messages_after_persist) wire_.push_back(std::move(m));
+    node.applied.insert(node.applied.end(), rd.committed.begin(), rd.committed.end());
+    node.raft->advance(rd);
+    return true;
+  }
+
+  Options options_;
+  std::vector<NodeId> voters_;
+  std::map<NodeId, Node> nodes_;
+  std::deque<Message> wire_;
+  std::set<std::pair<NodeId, NodeId>> cut_;
+};
+
+std::vector<std::string> data_of(const std::vector<Entry>& entries) {
+  std::vector<std::string> out;
+  for (const Entry& e : entries) {
+    if (e.type == EntryType::kNormal) out.push_back(e.data);
+  }
+  return out;
+}
+
+TEST(RaftElection, SingleServerElectsItselfAndCommitsAlone) {
+  Cluster c(1);
+  c.elect(1);
+  ASSERT_EQ(c.raft(1).role(), Role::kLeader);
+  ASSERT_TRUE(c.propose(1, "x").is_ok());
+  EXPECT_EQ(data_of(c.applied(1)), std::vector<std::string>{"x"});
+}
+
+// §5.2: a server that times out campaigns; a majority elects it; the others follow.
+TEST(RaftElection, FirstToTimeOutWinsAndEveryoneFollows) {
+  Cluster c(3);
+  c.elect(1);
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(1).term(), Term{1});
+  for (std::uint64_t id : {2, 3}) {
+    EXPECT_EQ(c.raft(id).role(), Role::kFollower);
+    EXPECT_EQ(c.raft(id).leader(), n(1));
+    EXPECT_EQ(c.raft(id).term(), Term{1});
+  }
+}
+
+// §5.3: entries commit once a majority stores them; followers learn the commit index.
+TEST(RaftReplication, ProposalsCommitEverywhereInOrder) {
+  Cluster c(3);
+  c.elect(1);
+  for (const char* v : {"a", "b", "c"}) ASSERT_TRUE(c.propose(1, v).is_ok());
+  c.tick_all(4);  // heartbeats carry the commit index
+  for (std::uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(data_of(c.applied(id)), (std::vector<std::string>{"a", "b", "c"})) << id;
+  }
+}
+
+TEST(RaftReplication, FollowersRefuseProposalsAndNameTheLeader) {
+  Cluster c(3);
+  c.elect(1);
+  auto r = c.propose(2, "x");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("leader is 1"), std::string::npos);
+}
+
+// §5.4.1: a candidate whose log is behind cannot win, so no committed entry is lost.
+TEST(RaftElection, AServerWithAStaleLogCannotWin) {
+  Cluster c(3, Options{.pre_vote = false, .check_quorum = false});
+  c.elect(1);
+  c.isolate(3);
+  ASSERT_TRUE(c.propose(1, "committed").is_ok());  // on 1 and 2 only
+  c.heal();
+  c.isolate(1);  // the leader goes away; 3 times out first
+  for (int t = 0; t < 100 && c.raft(3).role() != Role::kLeader; ++t) c.tick(3);
+  EXPECT_NE(c.raft(3).role(), Role::kLeader);
+  c.elect(2);  // 2 has the entry and wins
+  EXPECT_EQ(c.raft(2).role(), Role::kLeader);
+}
+
+// Thesis §9.6: a server cut off from the others campaigns without raising its term, so on
+// rejoining it does not depose a healthy leader.
+TEST(RaftPreVote, ARejoiningServerDoesNotDisruptTheLeader) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(3);
+  c.tick_all(50);  // 3 times out again and again
+  EXPECT_EQ(c.raft(3).term(), Term{1});
+  c.heal();
+  c.tick_all(5);
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(1).term(), Term{1});
+}
+
+// Without pre-vote the same partition raises the isolated server's term (the disruption
+// pre-vote exists to prevent); the cluster still recovers a single leader.
+TEST(RaftPreVote, WithoutItARejoiningServerForcesANewTerm) {
+  Cluster c(3, Options{.pre_vote = false, .check_quorum = false});
+  c.elect(1);
+  c.isolate(3);
+  c.tick_all(50);
+  EXPECT_GT(c.raft(3).term(), Term{1});
+  c.heal();
+  c.tick_all(60);
+  EXPECT_EQ(c.leaders().size(), 1u);
+  EXPECT_GT(c.raft(1).term(), Term{1});
+}
+
+// Thesis §6.2: a leader that cannot hear a majority for an election timeout steps down.
+TEST(RaftCheckQuorum, APartitionedLeaderStepsDown) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(1);
+  for (int t = 0; t < 2 * 10; ++t) c.tick(1);
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  auto r = c.propose(1, "x");
+  EXPECT_FALSE(r.is_ok());
+}
+
+TEST(RaftCheckQuorum, ALeaderThatHearsAMajorityStays) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(3);
+  c.tick_all(100);
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(1).term(), Term{1});
+}
+
+// Thesis §4.2.3: a server that hears from a current leader ignores vote requests, even of a
+// higher term, so a server with a stale view cannot depose the leader.
+TEST(RaftElection, FollowersOfALiveLeaderIgnoreVoteRequests) {
+  Cluster c(3, Options{.pre_vote = false, .check_quorum = true});
+  c.elect(1);
+  Message vote;
+  vote.type = MessageType::kVote;
+  vote.from = n(3);
+  vote.to = n(2);
+  vote.term = Term{5};
+  vote.index = c.raft(2).log().last_index();
+  vote.log_term = c.raft(2).log().last_term();
+  c.raft(2).step(vote);
+  c.settle();
+  EXPECT_EQ(c.raft(2).term(), Term{1});
+  EXPECT_EQ(c.raft(2).leader(), n(1));
+}
+
+// PreVote and CheckQuorum in every combination: after any partition heals and a majority
+// is up, one leader emerges and a proposal commits on every server (etcd #8243, raft-rs
+// #84 and canonical/raft #279 were liveness bugs in these interactions).
+class RaftLiveness : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
+
+TEST_P(RaftLiveness, RecoversAfterEachServerIsIsolatedInTurn) {
+  auto [pre_vote, check_quorum] = GetParam();
+  Cluster c(3, Options{pre_vote, check_quorum}, 7);
+  c.elect(1);
+  for (std::uint64_t victim : {1, 2, 3, 1}) {
+    c.isolate(victim);
+    c.tick_all(60);
+    c.heal();
+    c.tick_all(60);
+    std::vector<std::uint64_t> leaders = c.leaders();
+    ASSERT_EQ(leaders.size(), 1u) << "after isolating " << victim;
+    std::string value = "after-" + std::to_string(victim);
+    ASSERT_TRUE(c.propose(leaders[0], value).is_ok());
+    c.tick_all(4);
+    for (std::uint64_t id : {1, 2, 3}) {
+      std::vector<std::string> got = data_of(c.applied(id));
+      ASSERT_FALSE(got.empty()) << id;
+      EXPECT_EQ(got.back(), value) << "server " << id;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(PreVoteXCheckQuorum, RaftLiveness,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool()));
+
+// §5.3, Figure 7: a follower with a divergent tail is repaired; the conflicting entries go.
+TEST(RaftReplication, ADivergentFollowerIsRepaired) {
+  Cluster c(3, Options{.pre_vote = false, .check_quorum = false});
+  c.elect(1);
+  c.isolate(1);
+  for (const char* v : {"lost-1", "lost-2", "lost-3"}) ASSERT_TRUE(c.propose(1, v).is_ok());
+  c.elect(2);  // 2 and 3 elect a new leader; 1 still holds three uncommitted entries
+  ASSERT_EQ(c.raft(2).role(), Role::kLeader);
+  ASSERT_TRUE(c.propose(2, "kept").is_ok());
+  c.heal();
+  c.tick_all(30);
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  EXPECT_EQ(data_of(c.applied(1)), std::vector<std::string>{"kept"});
+  EXPECT_EQ(c.raft(1).log().last_index(), c.raft(2).log().last_index());
+}
+
+// Thesis §10.2.1: the leader writes its own log in parallel with replication; a majority
+// of durable copies commits an entry, whether or not the leader's is among them.
+TEST(RaftReplication, LeaderPersistsInParallelWithReplication) {
+  Cluster c(3);
+  c.elect(1);
+  c.hold_disk(1, true);  // the leader's disk is slow: its Ready work waits
+  Result<LogIndex> index = c.raft(1).propose("x");
+  ASSERT_TRUE(index.is_ok());
+  // Its appends may go out before its own write: send them, persist nothing.
+  Ready rd = c.raft(1).ready();
+  ASSERT_FALSE(rd.messages.empty());
+  c.raft(1).advance(Ready{});
+  for (const Message& m : rd.messages) c.raft(static_cast<std::uint64_t>(m.to)).step(m);
+  c.settle();
+  // 2 and 3 hold durable copies: a majority, without the leader's own.
+  EXPECT_LT(c.raft(1).log().stable(), *index);
+  EXPECT_GE(c.raft(1).log().committed(), *index);
+}
+
+// Pipelining: a leader in replicate state sends several batches before any is answered.
+TEST(RaftReplication, AppendsArePipelinedUpToTheWindow) {
+  Cluster c(3);
+  c.elect(1);
+  c.cut(1, 2);
+  c.cut(1, 3);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(c.raft(1).propose(std::to_string(i)).is_ok());
+  Ready rd = c.raft(1).ready();
+  std::size_t to_two = 0;
+  for (const Message& m : rd.messages) to_two += m.to == n(2) && m.type == MessageType::kAppend;
+  EXPECT_GT(to_two, 1u);
+  EXPECT_LE(to_two, limits::kRaftMaxInflightAppends);
+  c.raft(1).advance(rd);
+}
+
+// Figure 2: currentTerm and votedFor survive a restart, so no server votes twice in a term.
+TEST(RaftPersistence, ARestartedServerKeepsItsTermAndVote) {
+  Cluster c(3, Options{.pre_vote = false, .check_quorum = false});
+  c.elect(1);
+  c.restart(2);
+  EXPECT_EQ(c.raft(2).term(), Term{1});
+  EXPECT_EQ(c.raft(2).hard_state().vote, n(1));
+  Message vote;
+  vote.type = MessageType::kVote;
+  vote.from = n(3);
+  vote.to = n(2);
+  vote.term = Term{1};
+  vote.index = LogIndex{9};
+  vote.log_term = Term{9};
+  c.raft(2).step(vote);
+  Ready rd = c.raft(2).ready();
+  ASSERT_EQ(rd.messages_after_persist.size(), 1u);
+  EXPECT_TRUE(rd.messages_after_persist[0].reject);
+  c.raft(2).advance(rd);
+}
+
+TEST(RaftProgress, LeaderReportsEachFollowersLag) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.propose(1, "x").is_ok());
+  c.tick_all(3);
+  std::vector<FollowerProgress> p = c.raft(1).progress();
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].id, n(2));
+  EXPECT_EQ(p[0].entries_behind, 0u);
+  EXPECT_TRUE(p[0].replicating);
+  EXPECT_EQ(p[1].id, n(3));
+  EXPECT_EQ(p[1].entries_behind, 5u);
+  EXPECT_GE(p[1].ticks_since_contact, 3u);
+}
+
+}  // namespace
+}  // namespace spofless::raft
