@@ -39,15 +39,25 @@ spdlog::logger& sink() {
   return *logger;
 }
 
+// At most kLogFieldMaxBytes, cut on a UTF-8 character boundary.
 std::string clip(std::string_view text) {
   if (text.size() <= limits::kLogFieldMaxBytes) return std::string(text);
-  return std::string(text.substr(0, limits::kLogFieldMaxBytes)) + "...";
+  std::size_t end = limits::kLogFieldMaxBytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
+// A JSON string literal; invalid UTF-8 becomes U+FFFD instead of an exception.
+std::string json_quoted(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool needs_quotes(std::string_view text) {
   if (text.empty()) return true;
   for (char c : text) {
-    if (c == ' ' || c == '=' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+    auto byte = static_cast<unsigned char>(c);
+    // Controls, and anything not ASCII: quoting escapes them and repairs bad UTF-8.
+    if (c == ' ' || c == '=' || c == '"' || c == '\\' || byte < 0x20 || byte >= 0x7f) {
       return true;
     }
   }
@@ -61,7 +71,7 @@ void append_text_value(std::string& out, const Field& field) {
         using V = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<V, std::string>) {
           std::string clipped = clip(v);
-          out += needs_quotes(clipped) ? nlohmann::json(clipped).dump() : clipped;
+          out += needs_quotes(clipped) ? json_quoted(clipped) : clipped;
         } else if constexpr (std::is_same_v<V, bool>) {
           out += v ? "true" : "false";
         } else {

@@ -50,6 +50,25 @@ TEST(LogFormat, JsonReplacesInvalidUtf8InsteadOfFailing) {
   EXPECT_TRUE(nlohmann::json::accept(line));
 }
 
+TEST(LogFormat, TextQuotesAndRepairsBytesThatAreNotUtf8) {
+  std::string line =
+      format_event(LogFormat::kText, fixed_time(), LogLevel::kInfo, "db", "resp.bad_key",
+                   {{"key", std::string("a\xff"
+                                        "b")}});
+  EXPECT_EQ(line,
+            "2026-11-22T01:02:03.456Z info db resp.bad_key key=\"a\xef\xbf\xbd"
+            "b\"");
+}
+
+TEST(LogFormat, LongValuesAreClippedOnACharacterBoundary) {
+  std::string value(4095, 'x');
+  value += "\xc3\xa9\xc3\xa9";  // two-byte characters straddling the 4 KiB limit
+  std::string line =
+      format_event(LogFormat::kJson, fixed_time(), LogLevel::kInfo, "db", "big", {{"v", value}});
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["v"].get<std::string>(), std::string(4095, 'x') + "...");
+}
+
 TEST(LogFormat, ParsesFlagsAndRefusesOthersByName) {
   EXPECT_EQ(*parse_log_format("json"), LogFormat::kJson);
   EXPECT_EQ(*parse_log_level("warn"), LogLevel::kWarn);

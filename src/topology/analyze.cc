@@ -88,14 +88,14 @@ void check_quorum(const Component& c, std::vector<Finding>& out) {
         "node, and none of the benefit",
         "run 3 voters (tolerates 1) or 5 (tolerates 2), in different zones"));
   } else if (tolerated < c.tolerate) {
-    out.push_back(component_finding(
-        Severity::kError, "quorum-size", c,
-        fmt::format("{} voters tolerate {}; tolerate is {}", n,
-                    plural(tolerated, "failure", "failures"), c.tolerate),
-        fmt::format("a quorum of {} needs {} voters up; {} more failures stop writes", n,
-                    quorum_size(n), tolerated + 1),
-        fmt::format("run {} voters: n voters tolerate floor((n-1)/2) failures",
-                    2 * c.tolerate + 1)));
+    out.push_back(
+        component_finding(Severity::kError, "quorum-size", c,
+                          fmt::format("{} voters tolerate {}; tolerate is {}", n,
+                                      plural(tolerated, "failure", "failures"), c.tolerate),
+                          fmt::format("a quorum of {} needs {} voters up; {} failures stop writes",
+                                      n, quorum_size(n), tolerated + 1),
+                          fmt::format("run {} voters: n voters tolerate floor((n-1)/2) failures",
+                                      2 * c.tolerate + 1)));
   } else if (n % 2 == 0) {
     out.push_back(component_finding(
         Severity::kWarning, "quorum-even", c,
@@ -121,19 +121,27 @@ void check_replica_count(const Component& c, std::vector<Finding>& out) {
 
 // N+M capacity: after `tolerate` failures the survivors carry the whole load.
 // Returns true when it reported a violation.
+// Every mode can be overloaded now; only active-active redistributes load on a failure.
 bool check_capacity(const Component& c, std::vector<Finding>& out) {
-  if (c.mode != Mode::kActiveActive || !c.load || c.kind == Kind::kExternal) return false;
+  if (!c.load || c.kind == Kind::kExternal) return false;
   double load = *c.load;
   double total = load * c.replicas;
   if (load > 1.0) {
     out.push_back(component_finding(
         Severity::kError, "overloaded", c,
-        fmt::format("each replica already runs at {} of capacity", format_percent(load)),
+        fmt::format("each {} already runs at {} of capacity",
+                    c.mode == Mode::kActiveActive ? "replica" : "active replica",
+                    format_percent(load)),
         "it is failing now: latency grows without bound and requests time out",
-        fmt::format("run at least {} replicas", static_cast<int>(std::ceil(total)))));
+        c.mode == Mode::kActiveActive
+            ? fmt::format("run {} replicas at this total load",
+                          static_cast<std::uint32_t>(std::ceil(total + c.tolerate - 1e-9)))
+            : std::string("give each replica more capacity, or split the load across "
+                          "independent shards")));
     return true;
   }
-  if (c.replicas <= c.tolerate) return false;  // reported by check_replica_count
+  if (c.mode != Mode::kActiveActive) return false;  // a standby takes over the same load
+  if (c.replicas <= c.tolerate) return false;       // reported by check_replica_count
   std::uint32_t survivors = c.replicas - c.tolerate;
   double after = total / survivors;
   if (after <= 1.0 + 1e-9) return false;
@@ -200,7 +208,11 @@ void check_component(const Topology& t, const Component& c, bool on_path,
     check_replica_count(c, out);
   }
   check_capacity(c, out);
-  if (out.size() == before) check_maintenance(c, out);
+  check_component_domains(t, c, out);
+  // "No N+2 yet" would read as reassurance next to a worse problem.
+  bool worse = std::any_of(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
+                           [](const Finding& f) { return f.severity >= Severity::kWarning; });
+  if (!worse) check_maintenance(c, out);
 }
 
 }  // namespace
@@ -227,13 +239,23 @@ Report analyze(const Topology& t) {
   report.system = t.name;
   report.target_availability = t.target_availability;
   std::set<std::string> path = request_path(t);
+  report.request_path_empty = path.empty();
+  if (path.empty()) {
+    report.findings.push_back(Finding{
+        Severity::kInfo, "empty-request-path", "", "no component is on the request path",
+        "every component has request_path: false or is only a fallback, so nothing is judged "
+        "as a single point of failure and no end-to-end availability is estimated",
+        "mark the components that serve client requests (the default), and list what they "
+        "need under depends_on",
+        t.where});
+  }
+  check_system_domains(t, report.findings);
   for (const Component& c : t.components) {
     check_component(t, c, path.count(c.name) > 0, report.findings);
     report.components.push_back(ComponentSummary{c.name, c.kind, c.mode, c.replicas,
                                                  failures_tolerated(c), path.count(c.name) > 0,
                                                  std::nullopt});
   }
-  check_failure_domains(t, report.findings);
   check_availability(t, path, report);
   sort_by_severity(report.findings);
   return report;

@@ -29,6 +29,7 @@ struct Report {
   std::vector<Finding> findings;                      // sorted by severity, errors first
   std::optional<double> end_to_end;                   // series product over the request path
   std::vector<std::string> availability_unknown_for;  // path components with no estimate
+  bool request_path_empty = false;                    // then there is no end-to-end estimate either
   std::optional<double> target_availability;
 };
 
@@ -40,8 +41,11 @@ Report analyze(const Topology& topology);
 std::set<std::string> request_path(const Topology& topology);
 
 // The rule families analyze() runs, each in its own file.
-// Shared host, zone or region (domains.cc).
-void check_failure_domains(const Topology& topology, std::vector<Finding>& out);
+// Failure domains (domains.cc): the whole system in one zone or region, and a component
+// whose replicas share a host, zone or region (or that has no placement to judge).
+void check_system_domains(const Topology& topology, std::vector<Finding>& out);
+void check_component_domains(const Topology& topology, const Component& component,
+                             std::vector<Finding>& out);
 // Per-component and end-to-end availability, the redundancy paradox and the target
 // (availability_check.cc). Fills report.components[i].availability and report.end_to_end.
 void check_availability(const Topology& topology, const std::set<std::string>& path,

@@ -184,5 +184,84 @@ TEST(AnalyzeReport, ErrorsComeFirst) {
   EXPECT_EQ(r.findings.back().severity, Severity::kInfo);
 }
 
+TEST(AnalyzeDomains, EverythingOnTheOnlyHostIsAnError) {
+  auto t = parse_topology(R"(name: t
+hosts: [{name: h1, zone: z, region: r}]
+components:
+  - {name: web, kind: web, placement: [h1, h1, h1], depends_on: [db]}
+  - {name: db, kind: db, placement: [h1, h1, h1]}
+)");
+  ASSERT_TRUE(t.is_ok()) << t.status().message();
+  Report r = analyze(*t);
+  EXPECT_THAT(codes(r, Severity::kError), ElementsAre("shared-domain:web", "shared-domain:db"));
+  EXPECT_THAT(codes(r, Severity::kWarning), ::testing::Contains("single-zone:"));
+  // A worse finding is not followed by the reassuring "no N+2 yet" note.
+  EXPECT_THAT(codes(r, Severity::kInfo), ::testing::Not(::testing::Contains("maintenance:db")));
+}
+
+TEST(AnalyzeCapacity, AnOverloadedActivePassiveOrQuorumIsAnError) {
+  Report r =
+      run("  - {name: lb, kind: lb, load: 3.0, placement: [a1, b1]}\n"
+          "  - {name: db, kind: db, load: 1.5, placement: [a1, b1, c1]}\n");
+  EXPECT_THAT(codes(r, Severity::kError), ElementsAre("overloaded:lb", "overloaded:db"));
+}
+
+TEST(AnalyzeCapacity, OverloadFixCountsTheToleratedFailure) {
+  // 2 x 150% = 300%: 3 replicas would run at 100% and fail on the first loss; 4 will not.
+  Report r = run("  - {name: web, kind: web, load: 1.5, placement: [a1, b1]}\n");
+  ASSERT_EQ(r.findings[0].code, "overloaded");
+  EXPECT_THAT(r.findings[0].fix, HasSubstr("run 4 replicas"));
+}
+
+TEST(AnalyzeAvailability, AnOverloadedComponentIsUnavailable) {
+  auto t = parse_topology(R"(name: t
+target_availability: 0.99
+components:
+  - {name: web, kind: web, replicas: 2, availability: 0.999, load: 1.5}
+)");
+  ASSERT_TRUE(t.is_ok());
+  Report r = analyze(*t);
+  EXPECT_DOUBLE_EQ(*r.end_to_end, 0.0);
+  EXPECT_THAT(codes(r, Severity::kError), ::testing::Contains("availability-target:"));
+}
+
+TEST(AnalyzeAvailability, NoParadoxWhenTheLoadNeedsEveryReplica) {
+  // 2 x 90% needs both replicas: below one replica's availability even with perfect
+  // failover. That is capacity (reported by the maintenance note), not failover.
+  auto t = parse_topology(R"(name: t
+components:
+  - {name: web, kind: web, replicas: 2, availability: 0.99, load: 0.9, tolerate: 0}
+)");
+  ASSERT_TRUE(t.is_ok());
+  Report r = analyze(*t);
+  for (const Finding& f : r.findings) EXPECT_NE(f.code, "availability-paradox");
+}
+
+TEST(AnalyzeAvailability, AFallbacksOwnDependenciesCount) {
+  auto t = parse_topology(R"(name: t
+components:
+  - {name: web, kind: web, replicas: 1, availability: 1, depends_on: [cache]}
+  - {name: cache, kind: cache, replicas: 1, availability: 0.9, failover: 1, fallback: db}
+  - {name: db, kind: db, replicas: 1, availability: 1, depends_on: [pay]}
+  - {name: pay, kind: external, availability: 0.5}
+)");
+  ASSERT_TRUE(t.is_ok()) << t.status().message();
+  Report r = analyze(*t);
+  EXPECT_NEAR(*r.end_to_end, 0.9 + 0.1 * 1.0 * 0.5, 1e-12);
+}
+
+TEST(AnalyzeAvailability, NoRequestPathMeansNoEstimate) {
+  auto t = parse_topology(R"(name: t
+target_availability: 0.99999
+components:
+  - {name: batch, kind: web, replicas: 2, availability: 0.9, request_path: false}
+)");
+  ASSERT_TRUE(t.is_ok());
+  Report r = analyze(*t);
+  EXPECT_TRUE(r.request_path_empty);
+  EXPECT_FALSE(r.end_to_end.has_value());
+  EXPECT_THAT(codes(r, Severity::kInfo), ::testing::Contains("empty-request-path:"));
+}
+
 }  // namespace
 }  // namespace spofless::topology

@@ -26,7 +26,7 @@ std::vector<double> binomial_pmf(std::uint32_t n, double a) {
   double log_term = n * std::log1p(-a);  // j = 0: (1-a)^n
   for (std::uint32_t j = 0; j <= n; ++j) {
     pmf[j] = std::exp(log_term);
-    log_term += std::log(static_cast<double>(n - j)) - std::log(j + 1.0) + log_odds;
+    if (j < n) log_term += std::log(static_cast<double>(n - j)) - std::log(j + 1.0) + log_odds;
   }
   return pmf;
 }
@@ -64,7 +64,9 @@ double at_least(std::uint32_t k, std::uint32_t n, double p) {
 double component_availability(const Component& c) {
   SPOFLESS_CHECK(c.availability.has_value(), "availability of a component without one");
   double a = *c.availability;
-  if (c.kind == Kind::kExternal || c.replicas == 1) return a;
+  if (c.kind == Kind::kExternal) return a;
+  if (c.load && *c.load > 1.0) return 0.0;  // overloaded: failing now, however many are up
+  if (c.replicas == 1) return a;
   double p = 0;
   switch (c.mode) {
     case Mode::kActiveActive:

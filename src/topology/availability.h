@@ -22,6 +22,7 @@ namespace spofless::topology {
 // P(Binomial(n, p) >= k).
 double at_least(std::uint32_t k, std::uint32_t n, double p);
 
+// 0 for a component over capacity (load > 1): it is failing now.
 // REQUIRES: c.availability has a value.
 double component_availability(const Component& c);
 

@@ -12,19 +12,44 @@
 namespace spofless::topology {
 namespace {
 
-// Availability of `c` with its fallback: P + (1 - P) f A_fallback. A fallback that is on
-// the request path anyway counts as up here, because the series product already requires
-// it. Unset when an availability is missing.
-std::optional<double> effective(const Topology& t, const Component& c,
-                                const std::set<std::string>& path) {
-  if (!c.availability) return std::nullopt;
-  double p = component_availability(c);
-  if (c.fallback.empty()) return p;
-  std::optional<double> fallback = 1.0;
-  if (!path.count(c.fallback)) fallback = effective(t, *t.component(c.fallback), path);
-  if (!fallback) return std::nullopt;
-  return p + (1 - p) * c.failover * *fallback;
-}
+// Availabilities off the request path, memoized per component: a fallback and everything
+// it needs that the path does not already count. Components on the path count as up here,
+// because the series product over the path already requires them.
+class OffPath {
+ public:
+  OffPath(const Topology& t, const std::set<std::string>& path) : t_(t), path_(path) {}
+
+  // Availability of `c` with its fallback: P + (1 - P) f A_fallback. Unset when an
+  // availability is missing.
+  std::optional<double> effective(const Component& c) {
+    if (!c.availability) return std::nullopt;
+    double p = component_availability(c);
+    if (c.fallback.empty()) return p;
+    std::optional<double> fallback = chain(c.fallback);
+    if (!fallback) return std::nullopt;
+    return p + (1 - p) * c.failover * *fallback;
+  }
+
+ private:
+  // `name` and every dependency of it that is off the path, in series. The graph is acyclic
+  // (parse.cc refuses cycles) and memoized, so this is linear in the components.
+  std::optional<double> chain(const std::string& name) {
+    if (path_.count(name)) return 1.0;
+    if (auto it = memo_.find(name); it != memo_.end()) return it->second;
+    const Component& c = *t_.component(name);
+    std::optional<double> a = effective(c);
+    for (const std::string& dep : c.depends_on) {
+      std::optional<double> d = chain(dep);
+      a = a && d ? std::optional<double>(*a * *d) : std::nullopt;
+    }
+    memo_[name] = a;
+    return a;
+  }
+
+  const Topology& t_;
+  const std::set<std::string>& path_;
+  std::map<std::string, std::optional<double>> memo_;
+};
 
 void check_paradox(const Component& c, std::vector<Finding>& out) {
   if (!c.availability || c.kind == Kind::kExternal || c.replicas < 2) return;
@@ -33,6 +58,9 @@ void check_paradox(const Component& c, std::vector<Finding>& out) {
   Component perfect = c;
   perfect.failover = 1.0;
   double ideal = component_availability(perfect);
+  // When even a perfect failover cannot beat one replica, the load needs every replica:
+  // that is a capacity problem, which the capacity rules report, not a failover problem.
+  if (ideal < single) return;
   if (actual < single) {
     out.push_back(component_finding(
         Severity::kWarning, "availability-paradox", c,
@@ -60,10 +88,11 @@ void check_paradox(const Component& c, std::vector<Finding>& out) {
 void check_availability(const Topology& t, const std::set<std::string>& path, Report& report) {
   double product = 1.0;
   std::vector<std::pair<double, const Component*>> weakest;
+  OffPath off_path(t, path);
   for (std::size_t i = 0; i < t.components.size(); ++i) {
     const Component& c = t.components[i];
     check_paradox(c, report.findings);
-    std::optional<double> a = effective(t, c, path);
+    std::optional<double> a = off_path.effective(c);
     report.components[i].availability = a;
     if (!path.count(c.name)) continue;
     if (!a) {
@@ -73,7 +102,7 @@ void check_availability(const Topology& t, const std::set<std::string>& path, Re
     product *= *a;
     weakest.emplace_back(*a, &c);
   }
-  if (!report.availability_unknown_for.empty()) return;
+  if (!report.availability_unknown_for.empty() || path.empty()) return;
   report.end_to_end = product;
   if (!t.target_availability || product >= *t.target_availability) return;
   std::sort(weakest.begin(), weakest.end(),

@@ -67,12 +67,12 @@ std::string describe_loss(const Component& c, DomainLevel level, const Loss& los
                      format_percent(c.load.value_or(0) * c.replicas / left));
 }
 
-void check_component_domains(const Topology& t, const Component& c,
-                             const std::map<DomainLevel, std::set<std::string>>& domains,
-                             std::vector<Finding>& out) {
+void check_domains_of(const Topology& t, const Component& c, std::vector<Finding>& out) {
   for (DomainLevel level : kLevels) {
-    const std::set<std::string>& available = domains.at(level);
-    if (available.size() < 2) continue;  // nowhere to spread to; reported system-wide
+    std::set<std::string> available = all_domains(t, level);
+    // One zone or region in the whole file: said once, system-wide. One host is not: a
+    // single machine under replicated components is the plainest SPOF there is.
+    if (available.size() < 2 && level != DomainLevel::kHost) continue;
     Loss loss = largest_domain(t, c, level);
     // A domain holding one replica is one failure: the replica and capacity checks judge it.
     if (loss.replicas < 2 || c.replicas - loss.replicas >= must_keep(c)) continue;
@@ -92,12 +92,12 @@ void check_component_domains(const Topology& t, const Component& c,
   }
 }
 
-void check_system_domains(const Topology& t,
-                          const std::map<DomainLevel, std::set<std::string>>& domains,
-                          std::vector<Finding>& out) {
-  if (t.hosts.size() < 2) return;
-  const auto& zones = domains.at(DomainLevel::kZone);
-  const auto& regions = domains.at(DomainLevel::kRegion);
+}  // namespace
+
+void check_system_domains(const Topology& t, std::vector<Finding>& out) {
+  if (t.hosts.empty()) return;
+  std::set<std::string> zones = all_domains(t, DomainLevel::kZone);
+  std::set<std::string> regions = all_domains(t, DomainLevel::kRegion);
   if (zones.size() == 1) {
     out.push_back(Finding{Severity::kWarning, "single-zone", "",
                           fmt::format("every host is in zone {}", *zones.begin()),
@@ -117,23 +117,16 @@ void check_system_domains(const Topology& t,
   }
 }
 
-}  // namespace
-
-void check_failure_domains(const Topology& t, std::vector<Finding>& out) {
-  std::map<DomainLevel, std::set<std::string>> domains;
-  for (DomainLevel level : kLevels) domains[level] = all_domains(t, level);
-  check_system_domains(t, domains, out);
-  for (const Component& c : t.components) {
-    if (c.kind == Kind::kExternal || c.replicas < 2) continue;
-    if (c.placement.empty()) {
-      out.push_back(component_finding(
-          Severity::kInfo, "unplaced", c, "replicas have no placement",
-          "without knowing which hosts they run on, shared failure domains cannot be judged",
-          "list one host per replica under placement"));
-      continue;
-    }
-    check_component_domains(t, c, domains, out);
+void check_component_domains(const Topology& t, const Component& c, std::vector<Finding>& out) {
+  if (c.kind == Kind::kExternal || c.replicas < 2) return;
+  if (c.placement.empty()) {
+    out.push_back(component_finding(
+        Severity::kInfo, "unplaced", c, "replicas have no placement",
+        "without knowing which hosts they run on, shared failure domains cannot be judged",
+        "list one host per replica under placement"));
+    return;
   }
+  check_domains_of(t, c, out);
 }
 
 }  // namespace spofless::topology

@@ -75,6 +75,56 @@ std::string name_of(const YAML::Node& doc, const std::string& kind) {
   return name;
 }
 
+LabelSelector::Requirement read_requirement(const YAML::Node& node, const std::string& field) {
+  using Op = LabelSelector::Requirement::Op;
+  LabelSelector::Requirement r;
+  r.key = text(at(node, {"key"}), field + ".key");
+  std::string op = text(at(node, {"operator"}), field + ".operator");
+  if (op == "In") {
+    r.op = Op::kIn;
+  } else if (op == "NotIn") {
+    r.op = Op::kNotIn;
+  } else if (op == "Exists") {
+    r.op = Op::kExists;
+  } else if (op == "DoesNotExist") {
+    r.op = Op::kDoesNotExist;
+  } else {
+    fail(node,
+         fmt::format("{}.operator: '{}' is not In, NotIn, Exists or DoesNotExist", field, op));
+  }
+  YAML::Node values = at(node, {"values"});
+  for (std::size_t i = 0; values.IsSequence() && i < values.size(); ++i) {
+    r.values.push_back(text(values[i], field + ".values"));
+  }
+  return r;
+}
+
+std::optional<LabelSelector> selector(const YAML::Node& node, const std::string& field) {
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  if (!node.IsMap()) fail(node, fmt::format("{}: expected a label selector", field));
+  LabelSelector s;
+  s.match_labels = labels(at(node, {"matchLabels"}), field + ".matchLabels");
+  YAML::Node expressions = at(node, {"matchExpressions"});
+  if (expressions.IsDefined() && !expressions.IsNull() && !expressions.IsSequence()) {
+    fail(expressions, field + ".matchExpressions: expected a list");
+  }
+  for (std::size_t i = 0; expressions.IsSequence() && i < expressions.size(); ++i) {
+    s.match_expressions.push_back(
+        read_requirement(expressions[i], fmt::format("{}.matchExpressions[{}]", field, i)));
+  }
+  return s;
+}
+
+// A non-empty list under `required...` or `preferred...`: an empty rule spreads nothing.
+bool has_anti_affinity(const YAML::Node& anti) {
+  for (const char* key : {"requiredDuringSchedulingIgnoredDuringExecution",
+                          "preferredDuringSchedulingIgnoredDuringExecution"}) {
+    YAML::Node rules = at(anti, {key});
+    if (rules.IsSequence() && rules.size() > 0) return true;
+  }
+  return false;
+}
+
 Workload read_workload(const YAML::Node& doc, const std::string& kind) {
   Workload w;
   w.kind = kind;
@@ -86,8 +136,7 @@ Workload read_workload(const YAML::Node& doc, const std::string& kind) {
     w.replicas = count_of(replicas, field + " spec.replicas");
   YAML::Node pod = at(doc, {"spec", "template"});
   w.pod_labels = labels(at(pod, {"metadata", "labels"}), field + " spec.template.metadata.labels");
-  YAML::Node anti = at(pod, {"spec", "affinity", "podAntiAffinity"});
-  w.pod_anti_affinity = anti.IsMap() && anti.size() > 0;
+  w.pod_anti_affinity = has_anti_affinity(at(pod, {"spec", "affinity", "podAntiAffinity"}));
   YAML::Node spread = at(pod, {"spec", "topologySpreadConstraints"});
   w.topology_spread = spread.IsSequence() && spread.size() > 0;
   YAML::Node containers = at(pod, {"spec", "containers"});
@@ -109,8 +158,7 @@ DisruptionBudget read_budget(const YAML::Node& doc) {
   b.name = name_of(doc, "PodDisruptionBudget");
   std::string field = "PodDisruptionBudget " + b.name;
   b.ns = text(at(doc, {"metadata", "namespace"}), field + " metadata.namespace", "default");
-  b.selector =
-      labels(at(doc, {"spec", "selector", "matchLabels"}), field + " spec.selector.matchLabels");
+  b.selector = selector(at(doc, {"spec", "selector"}), field + " spec.selector");
   b.min_available = pod_count(at(doc, {"spec", "minAvailable"}), field + " spec.minAvailable");
   b.max_unavailable =
       pod_count(at(doc, {"spec", "maxUnavailable"}), field + " spec.maxUnavailable");
@@ -155,9 +203,36 @@ void shift_from(std::vector<T>& items, std::size_t first, int lines) {
 
 }  // namespace
 
-std::uint32_t PodCount::of(std::uint32_t pods) const {
+std::uint64_t PodCount::of(std::uint64_t pods) const {
   if (!percent) return value;
-  return (pods * value + 99) / 100;
+  return (pods * value + 99) / 100;  // pods < 2^32 and value <= 100: no overflow
+}
+
+bool LabelSelector::matches(const LabelSet& labels) const {
+  for (const auto& [key, value] : match_labels) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) return false;
+  }
+  for (const Requirement& r : match_expressions) {
+    auto it = labels.find(r.key);
+    bool has = it != labels.end();
+    bool listed = has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
+    switch (r.op) {
+      case Requirement::Op::kIn:
+        if (!listed) return false;
+        break;
+      case Requirement::Op::kNotIn:
+        if (listed) return false;
+        break;
+      case Requirement::Op::kExists:
+        if (!has) return false;
+        break;
+      case Requirement::Op::kDoesNotExist:
+        if (has) return false;
+        break;
+    }
+  }
+  return true;
 }
 
 Result<Manifests> parse_kubernetes(std::string_view yaml_text) {

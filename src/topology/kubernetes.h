@@ -22,6 +22,20 @@ namespace spofless::topology {
 
 using LabelSet = std::map<std::string, std::string>;
 
+// A label selector (matchLabels and matchExpressions); an empty one selects every pod.
+struct LabelSelector {
+  struct Requirement {
+    enum class Op { kIn, kNotIn, kExists, kDoesNotExist };
+    std::string key;
+    Op op = Op::kExists;
+    std::vector<std::string> values;
+  };
+  LabelSet match_labels;
+  std::vector<Requirement> match_expressions;
+
+  bool matches(const LabelSet& labels) const;
+};
+
 struct Workload {
   std::string kind;  // Deployment or StatefulSet
   std::string name;
@@ -38,13 +52,13 @@ struct Workload {
 struct PodCount {
   std::uint32_t value = 0;
   bool percent = false;
-  std::uint32_t of(std::uint32_t pods) const;  // rounded up, as the eviction API does
+  std::uint64_t of(std::uint64_t pods) const;  // rounded up, as the eviction API does
 };
 
 struct DisruptionBudget {
   std::string name;
   std::string ns;
-  LabelSet selector;
+  std::optional<LabelSelector> selector;  // absent selects nothing (policy/v1)
   std::optional<PodCount> min_available;
   std::optional<PodCount> max_unavailable;
   SourceLocation where;

@@ -9,13 +9,6 @@
 namespace spofless::topology {
 namespace {
 
-bool selects(const LabelSet& selector, const LabelSet& labels) {
-  return std::all_of(selector.begin(), selector.end(), [&](const auto& kv) {
-    auto it = labels.find(kv.first);
-    return it != labels.end() && it->second == kv.second;
-  });
-}
-
 std::string id_of(const Workload& w) {
   return w.ns == "default" ? fmt::format("{}/{}", w.kind, w.name)
                            : fmt::format("{}/{}/{}", w.ns, w.kind, w.name);
@@ -29,9 +22,10 @@ Finding about(const Workload& w, Severity severity, std::string code, std::strin
 
 // Pods the budget lets the eviction API take at once; 0 blocks every drain.
 std::int64_t disruptions_allowed(const DisruptionBudget& b, std::uint32_t replicas) {
-  if (b.max_unavailable) return b.max_unavailable->of(replicas);
+  if (b.max_unavailable) return static_cast<std::int64_t>(b.max_unavailable->of(replicas));
   if (b.min_available) {
-    return static_cast<std::int64_t>(replicas) - b.min_available->of(replicas);
+    return static_cast<std::int64_t>(replicas) -
+           static_cast<std::int64_t>(b.min_available->of(replicas));
   }
   return 1;  // neither set: the API server refuses such a budget; do not judge it here
 }
@@ -45,7 +39,7 @@ std::string describe_budget(const DisruptionBudget& b) {
 void check_budgets(const Manifests& m, const Workload& w, std::vector<Finding>& out) {
   bool covered = false;
   for (const DisruptionBudget& b : m.budgets) {
-    if (b.ns != w.ns || !selects(b.selector, w.pod_labels)) continue;
+    if (b.ns != w.ns || !b.selector || !b.selector->matches(w.pod_labels)) continue;
     covered = true;
     if (disruptions_allowed(b, w.replicas) > 0) continue;
     Finding f =
@@ -102,7 +96,7 @@ std::vector<Finding> analyze_kubernetes(const Manifests& m) {
   for (const Service& s : m.services) {
     if (s.selector.empty()) continue;  // no selector: endpoints are managed by hand
     bool matched = std::any_of(m.workloads.begin(), m.workloads.end(), [&](const Workload& w) {
-      return w.ns == s.ns && selects(s.selector, w.pod_labels);
+      return w.ns == s.ns && LabelSelector{s.selector, {}}.matches(w.pod_labels);
     });
     if (matched) continue;
     out.push_back(Finding{Severity::kInfo, "k8s-service-unmatched", "Service/" + s.name,

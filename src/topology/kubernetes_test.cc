@@ -45,7 +45,8 @@ spec:
     spec:
       affinity:
         podAntiAffinity:
-          preferredDuringSchedulingIgnoredDuringExecution: []
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - {weight: 100, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}
       containers:
         - name: web
           readinessProbe: {httpGet: {path: /ready, port: 80}}
@@ -89,7 +90,7 @@ spec: {minAvailable: "90%", selector: {matchLabels: {app: web}}}
   // 90% of 3 rounds up to 3: nothing may be evicted.
   auto findings = check(blocked);
   EXPECT_THAT(codes(findings), ElementsAre("k8s-pdb-blocks-drain:Deployment/web"));
-  EXPECT_EQ(findings[0].where.line, 16);  // points at the budget, not the Deployment
+  EXPECT_EQ(findings[0].where.line, 17);  // points at the budget, not the Deployment
   std::string zero = std::string(kWeb) + R"(---
 kind: PodDisruptionBudget
 apiVersion: policy/v1
@@ -138,6 +139,63 @@ TEST(Kubernetes, WrongTypesNameTheFieldAndPosition) {
   auto nameless = parse_kubernetes("apiVersion: v1\nkind: Service\nspec: {}\n");
   ASSERT_FALSE(nameless.is_ok());
   EXPECT_THAT(nameless.status().message(), HasSubstr("metadata.name is missing"));
+}
+
+TEST(Kubernetes, SelectorsWithExpressionsOrNoneSelectOnlyWhatTheySay) {
+  std::string yaml = std::string(kWeb) + R"(---
+kind: PodDisruptionBudget
+apiVersion: policy/v1
+metadata: {name: db}
+spec:
+  minAvailable: 3
+  selector:
+    matchExpressions: [{key: app, operator: In, values: [db]}]
+---
+kind: PodDisruptionBudget
+apiVersion: policy/v1
+metadata: {name: nothing}
+spec: {maxUnavailable: 0}
+---
+kind: PodDisruptionBudget
+apiVersion: policy/v1
+metadata: {name: web}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchExpressions: [{key: tier, operator: Exists}, {key: app, operator: NotIn, values: [db]}]
+)";
+  EXPECT_THAT(check(yaml), IsEmpty());
+}
+
+TEST(Kubernetes, HugeReplicaCountsDoNotOverflowPercentages) {
+  auto findings = check(R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 4294967295
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      topologySpreadConstraints: [{maxSkew: 1}]
+      containers: [{name: web, readinessProbe: {}}]
+---
+kind: PodDisruptionBudget
+apiVersion: policy/v1
+metadata: {name: web}
+spec: {minAvailable: "100%", selector: {matchLabels: {app: web}}}
+)");
+  EXPECT_THAT(codes(findings), ElementsAre("k8s-pdb-blocks-drain:Deployment/web"));
+}
+
+TEST(Kubernetes, AnEmptyAntiAffinityRuleSpreadsNothing) {
+  std::string yaml = kWeb;
+  std::string rule =
+      "\n            - {weight: 100, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}";
+  yaml.replace(yaml.find(rule), rule.size(), " []");
+  yaml +=
+      "---\nkind: PodDisruptionBudget\napiVersion: policy/v1\nmetadata: {name: web}\n"
+      "spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n";
+  EXPECT_THAT(codes(check(yaml)), ElementsAre("k8s-no-spread:Deployment/web"));
 }
 
 TEST(AnalyzeText, RefusesYamlThatIsNeither) {

@@ -1,5 +1,6 @@
 #include "topology/parse.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -14,6 +15,9 @@ namespace {
 
 using yaml::fail;
 using yaml::MapReader;
+
+// Surviving t failures takes a quorum of 2t + 1 voters, which must fit the replica limit.
+constexpr std::uint32_t kMaxTolerate = (limits::kComponentMaxReplicas - 1) / 2;
 
 struct Defaults {
   std::optional<double> availability;
@@ -44,7 +48,7 @@ Defaults read_defaults(const MapReader& top) {
   MapReader r(top.node("defaults"), "defaults", {"availability", "failover", "tolerate"});
   d.availability = r.optional_fraction("availability", 1e-9, 1.0);
   d.failover = r.optional_fraction("failover", 0.0, 1.0).value_or(d.failover);
-  d.tolerate = r.optional_count("tolerate", 0, limits::kComponentMaxReplicas).value_or(1);
+  d.tolerate = r.optional_count("tolerate", 0, kMaxTolerate).value_or(1);
   return d;
 }
 
@@ -195,9 +199,13 @@ void check_acyclic(const Topology& t, const YAML::Node& components) {
     std::vector<std::string> next = c.depends_on;
     if (!c.fallback.empty()) next.push_back(c.fallback);
     for (const std::string& n : next) {
-      if (marks[n] == Mark::kActive) {
-        fail(components[index], fmt::format("components: '{}' depends on itself through {} -> {}",
-                                            n, fmt::join(trail, " -> "), n));
+      if (marks[n] == Mark::kActive) {  // the cycle is the trail from n's first visit
+        auto start = std::find(trail.begin(), trail.end(), n);
+        std::vector<std::string> cycle(start, trail.end());
+        fail(components[index],
+             fmt::format("components: '{}' depends on itself (through depends_on or fallback): "
+                         "{} -> {}",
+                         n, fmt::join(cycle, " -> "), n));
       }
       if (marks[n] == Mark::kNew) {
         const Component* dep = t.component(n);

@@ -95,7 +95,16 @@ components:
   - {name: b, kind: cache, replicas: 2, fallback: c}
   - {name: c, kind: db, replicas: 3, depends_on: [a]}
 )");
-  EXPECT_THAT(e, HasSubstr("'a' depends on itself through a -> b -> c -> a"));
+  EXPECT_THAT(e, HasSubstr("'a' depends on itself (through depends_on or fallback): "
+                           "a -> b -> c -> a"));
+  // Only the components on the cycle are named.
+  std::string tail = error_of(R"(name: x
+components:
+  - {name: a, kind: web, replicas: 2, depends_on: [b]}
+  - {name: b, kind: cache, replicas: 2, depends_on: [c]}
+  - {name: c, kind: db, replicas: 3, depends_on: [b]}
+)");
+  EXPECT_THAT(tail, HasSubstr(": b -> c -> b"));
 }
 
 TEST(ParseTopology, SyntaxErrorsCarryLineAndColumn) {

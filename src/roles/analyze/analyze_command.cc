@@ -1,6 +1,7 @@
 #include "roles/analyze/analyze_command.h"
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -44,6 +45,8 @@ Result<std::string> read_input(const std::string& name) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (name != "-") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(name, ec)) return invalid_argument("is a directory");
     file.open(name, std::ios::binary);
     if (!file)
       return not_found(fmt::format("cannot open: {}",
@@ -116,7 +119,8 @@ int AnalyzeCommand::run() {
   int exit_code = !errors.empty() ? kExitUsage : failed ? kExitFindings : kExitOk;
 
   if (json_) {
-    std::cout << render_json(analyzed, errors, exit_code).dump(2) << "\n";
+    std::cout << render_json(analyzed, errors, exit_code, parse_severity(min_severity_)).dump(2)
+              << "\n";
   } else {
     for (std::size_t i = 0; i < analyzed.size(); ++i) {
       std::cout << (i > 0 ? "\n" : "")

@@ -105,7 +105,7 @@ nlohmann::ordered_json or_null(const std::optional<T>& value) {
 nlohmann::ordered_json availability_json(const Report& r) {
   nlohmann::ordered_json out;
   out["end_to_end"] = or_null(r.end_to_end);
-  if (r.end_to_end) {
+  if (r.end_to_end && *r.end_to_end < 1.0) {
     out["nines"] = topology::nines(*r.end_to_end);
     out["downtime_seconds_per_year"] = topology::downtime_seconds_per_year(*r.end_to_end);
   }
@@ -114,7 +114,7 @@ nlohmann::ordered_json availability_json(const Report& r) {
   return out;
 }
 
-nlohmann::ordered_json file_json(const AnalyzedInput& input) {
+nlohmann::ordered_json file_json(const AnalyzedInput& input, Severity min_severity) {
   const Report& r = input.analysis.report;
   nlohmann::ordered_json file;
   file["file"] = input.name;
@@ -132,6 +132,7 @@ nlohmann::ordered_json file_json(const AnalyzedInput& input) {
   }
   file["findings"] = nlohmann::ordered_json::array();
   for (const Finding& f : r.findings) {
+    if (f.severity < min_severity) continue;
     file["findings"].push_back({{"severity", topology::to_string(f.severity)},
                                 {"code", f.code},
                                 {"component", f.component},
@@ -193,13 +194,14 @@ std::string render_text(const AnalyzedInput& input, Severity min_severity, int w
 }
 
 nlohmann::ordered_json render_json(const std::vector<AnalyzedInput>& inputs,
-                                   const std::vector<InputError>& errors, int exit_code) {
+                                   const std::vector<InputError>& errors, int exit_code,
+                                   Severity min_severity) {
   nlohmann::ordered_json out;
   out["files"] = nlohmann::ordered_json::array();
   int totals[3] = {0, 0, 0};  // by Severity
   for (const AnalyzedInput& input : inputs) {
     for (const Finding& f : input.analysis.report.findings) ++totals[static_cast<int>(f.severity)];
-    out["files"].push_back(file_json(input));
+    out["files"].push_back(file_json(input, min_severity));
   }
   out["input_errors"] = nlohmann::ordered_json::array();
   for (const InputError& e : errors) {

@@ -31,7 +31,9 @@ InputError input_error(std::string name, const std::string& status_message);
 
 std::string render_text(const AnalyzedInput& input, topology::Severity min_severity, int width);
 std::string render_error(const InputError& error);
+// Findings below min_severity are left out of files[].findings; summary counts them all.
 nlohmann::ordered_json render_json(const std::vector<AnalyzedInput>& inputs,
-                                   const std::vector<InputError>& errors, int exit_code);
+                                   const std::vector<InputError>& errors, int exit_code,
+                                   topology::Severity min_severity = topology::Severity::kInfo);
 
 }  // namespace spofless::roles
