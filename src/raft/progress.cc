@@ -45,6 +45,11 @@ bool Progress::rejected(LogIndex rejected_index, LogIndex hint) {
   return true;
 }
 
+void Progress::heard_from() {
+  probe_sent_ = false;
+  if (state_ == State::kReplicate && inflight_.size() >= max_inflight_) inflight_.pop_front();
+}
+
 void Progress::reset_to_probe() {
   state_ = State::kProbe;
   probe_sent_ = false;

@@ -33,8 +33,11 @@ class Progress {
   // The follower rejected the append after `rejected`; `hint` is where to retry from (already
   // computed by the leader). Returns false for a stale reject that changes nothing.
   bool rejected(LogIndex rejected, LogIndex hint);
-  // A heartbeat response: in probe, allows the next probe.
-  void heard_from() { probe_sent_ = false; }
+  // A heartbeat response: the follower is reachable. In probe, allows the next probe; in
+  // replicate with a full window, frees the oldest slot, since appends or their acks may have
+  // been lost and nothing else would ever free it (the next append then either lands or is
+  // rejected, which sends the follower back to probe).
+  void heard_from();
   // Back to probing: the connection may have lost appends in flight.
   void reset_to_probe();
 

@@ -254,7 +254,8 @@ void Raft::handle_vote_request(const Message& m) {
   bool pre = m.type == MessageType::kPreVote;
   bool can_vote = vote_ == m.from || (vote_ == NodeId::kNone && leader_ == NodeId::kNone) ||
                   (pre && m.term > term_);
-  bool grant = can_vote && log_.is_up_to_date(m.index, m.log_term);  // Raft §5.4.1
+  bool up_to_date = log_.is_up_to_date(m.index, m.log_term);  // Raft §5.4.1
+  bool grant = can_vote && (up_to_date || config_.testing_grant_stale_votes);
   Message r;
   r.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   r.to = m.from;
@@ -348,7 +349,12 @@ void Raft::step_leader(const Message& m) {
     handle_append_response(m, pr);
   } else if (m.type == MessageType::kHeartbeatResp) {
     pr.heard_from();
-    if (pr.match() < log_.last_index()) replicate_to(m.from);
+    // A follower that lags but has nothing in flight to it (the appends and acks may all have
+    // been lost) gets an append even if empty: it either matches or rejects, and a reject
+    // sends it back to probing.
+    if (pr.match() < log_.last_index() && !replicate_to(m.from)) {
+      send_append(m.from, Empty::kSend);
+    }
   }
 }
 
@@ -369,10 +375,13 @@ void Raft::handle_append_response(const Message& m, Progress& pr) {
 
 // --- Messages out ---
 
-bool Raft::send_append(NodeId to) {
+bool Raft::send_append(NodeId to, Empty empty) {
   Progress& pr = progress_.at(to);
-  if (!pr.can_send()) return false;
-  if (pr.state() == Progress::State::kReplicate && pr.next() > log_.last_index()) return false;
+  if (!pr.can_send() && empty == Empty::kSkip) return false;
+  if (pr.state() == Progress::State::kReplicate && pr.next() > log_.last_index() &&
+      empty == Empty::kSkip) {
+    return false;
+  }
   LogIndex prev = pr.next().prev();
   std::optional<Term> prev_term = log_.term_at(prev);
   if (!prev_term) return false;  // compacted away: needs a snapshot (not yet implemented)
@@ -389,10 +398,14 @@ bool Raft::send_append(NodeId to) {
   return true;
 }
 
-void Raft::replicate_to(NodeId to) {
+bool Raft::replicate_to(NodeId to) {
   // Pipelining: in replicate state keep sending batches until the window is full.
-  while (send_append(to) && progress_.at(to).state() == Progress::State::kReplicate) {
+  bool sent = false;
+  while (send_append(to, Empty::kSkip)) {
+    sent = true;
+    if (progress_.at(to).state() != Progress::State::kReplicate) break;
   }
+  return sent;
 }
 
 void Raft::broadcast_append() {

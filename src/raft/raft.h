@@ -50,6 +50,9 @@ struct Config {
   bool check_quorum = true;
   std::size_t max_inflight_appends = limits::kRaftMaxInflightAppends;
   std::size_t max_entries_per_append = limits::kRaftMaxEntriesPerAppend;
+  // Test-only fault: grant votes without the §5.4.1 log check. The simulator turns it on
+  // to prove its checkers catch a broken election restriction; nothing else may.
+  bool testing_grant_stale_votes = false;
 };
 
 // What a restarted server reads back from its disk.
@@ -111,6 +114,7 @@ class Raft {
   using Votes = std::map<NodeId, bool>;
   enum class Poll { kPending, kWon, kLost };
   enum class Election { kPreVote, kVote };
+  enum class Empty { kSkip, kSend };  // whether an append with no new entries is worth sending
 
   void become_follower(Term term, NodeId leader);
   void become_pre_candidate();
@@ -130,8 +134,8 @@ class Raft {
 
   void tick_leader();
   bool quorum_active();
-  bool send_append(NodeId to);
-  void replicate_to(NodeId to);
+  bool send_append(NodeId to, Empty empty);
+  bool replicate_to(NodeId to);  // true when it sent anything
   void broadcast_append();
   void broadcast_heartbeat();
   bool maybe_commit();
