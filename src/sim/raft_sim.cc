@@ -114,6 +114,8 @@ class Simulation {
   void check_leaders();
   void run_clients(bool calm);
   void finish_op(Client& c, std::optional<std::string> read_value);
+  void record(const Op& op, std::optional<std::int64_t> returned,
+              std::optional<std::string> read_value);
   void check_end();
   std::string describe(NodeId id) const;
 
@@ -262,12 +264,18 @@ void Simulation::apply(NodeId id, const Entry& e) {
   }
 }
 
+// Adds an operation to the history: returned at `returned` (unset: outcome unknown), having
+// read `read_value` if it is a read.
+void Simulation::record(const Op& op, std::optional<std::int64_t> returned,
+                        std::optional<std::string> read_value) {
+  std::optional<std::string> value =
+      op.kind == check::OpKind::kWrite ? std::optional<std::string>(op.value) : read_value;
+  history_.push_back(check::Operation{op.client, op.kind, op.key, value, op.call, returned});
+}
+
 void Simulation::finish_op(Client& c, std::optional<std::string> read_value) {
   const Op& op = *c.outstanding;
-  history_.push_back(check::Operation{
-      op.client, op.kind, op.key,
-      op.kind == check::OpKind::kWrite ? std::optional<std::string>(op.value) : read_value, op.call,
-      static_cast<std::int64_t>(now_)});
+  record(op, static_cast<std::int64_t>(now_), read_value);
   if (op.kind == check::OpKind::kWrite) acked_writes_.insert(op.id);
   ++result_.ops_ok;
   c.outstanding.reset();
@@ -286,10 +294,7 @@ void Simulation::run_clients(bool calm) {
       if (calm && op.call > static_cast<std::int64_t>(o_.chaos_ticks + o_.calm_ticks / 3)) {
         fail(fmt::format("liveness: client {} op {} timed out after the network healed", i, op.id));
       }
-      history_.push_back(check::Operation{
-          op.client, op.kind, op.key,
-          op.kind == check::OpKind::kWrite ? std::optional<std::string>(op.value) : std::nullopt,
-          op.call, std::nullopt});
+      record(op, std::nullopt, std::nullopt);
       ++result_.ops_unknown;
       c.outstanding.reset();
       c.next_at = now_ + random_.uniform(1, 10);
@@ -358,11 +363,7 @@ void Simulation::check_leaders() {
 void Simulation::check_end() {
   for (Client& c : clients_) {  // still waiting at the end: outcome unknown
     if (!c.outstanding) continue;
-    const Op& op = *c.outstanding;
-    history_.push_back(check::Operation{
-        op.client, op.kind, op.key,
-        op.kind == check::OpKind::kWrite ? std::optional<std::string>(op.value) : std::nullopt,
-        op.call, std::nullopt});
+    record(*c.outstanding, std::nullopt, std::nullopt);
   }
   bool leader = std::any_of(nodes_.begin(), nodes_.end(), [](const auto& kv) {
     return kv.second.raft && kv.second.raft->role() == Role::kLeader;
