@@ -26,6 +26,8 @@ std::string_view to_string(MessageType type) {
       return "Heartbeat";
     case MessageType::kHeartbeatResp:
       return "HeartbeatResp";
+    case MessageType::kTimeoutNow:
+      return "TimeoutNow";
   }
   return "unknown";
 }
@@ -78,6 +80,7 @@ void Raft::become_follower(Term term, NodeId leader) {
   role_ = Role::kFollower;
   leader_ = leader;
   progress_.clear();
+  transferee_ = NodeId::kNone;
   reset_election_timer();
 }
 
@@ -104,6 +107,7 @@ void Raft::become_leader() {
   role_ = Role::kLeader;
   leader_ = config_.id;
   progress_.clear();
+  transferee_ = NodeId::kNone;
   for (NodeId peer : config_.voters) {
     if (peer == config_.id) continue;
     Progress pr(log_.last_index().next(), config_.max_inflight_appends);
@@ -126,7 +130,7 @@ void Raft::campaign(Election election) {
     become_pre_candidate();
     type = MessageType::kPreVote;
     term = term_.next();
-  } else {
+  } else {  // a transfer skips pre-vote: the leader vouched for this campaign
     become_candidate();
     term = term_;
   }
@@ -146,6 +150,7 @@ void Raft::campaign(Election election) {
     m.term = term;
     m.index = log_.last_index();
     m.log_term = log_.last_term();
+    m.leader_transfer = election == Election::kTransfer;
     send(std::move(m));
   }
 }
@@ -174,6 +179,9 @@ void Raft::tick() {
 }
 
 void Raft::tick_leader() {
+  if (transferee_ != NodeId::kNone && ++transfer_elapsed_ >= config_.election_timeout_ticks) {
+    transferee_ = NodeId::kNone;  // the target did not take over: lead on, take proposals
+  }
   if (++election_elapsed_ >= config_.election_timeout_ticks) {
     election_elapsed_ = 0;
     // Check-quorum (thesis §6.2): a leader cut off from a majority steps down, so that a
@@ -208,7 +216,7 @@ void Raft::step(const Message& m) {
     // so that a server that was cut off cannot depose a healthy leader.
     bool in_lease = config_.check_quorum && leader_ != NodeId::kNone &&
                     election_elapsed_ < config_.election_timeout_ticks;
-    if (vote_request && in_lease) return;
+    if (vote_request && in_lease && !m.leader_transfer) return;
     bool future_grant = m.type == MessageType::kPreVoteResp && !m.reject;
     if (m.type != MessageType::kPreVote && !future_grant) {
       bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat;
@@ -298,6 +306,10 @@ void Raft::step_candidate(const Message& m) {
 }
 
 void Raft::step_follower(const Message& m) {
+  if (m.type == MessageType::kTimeoutNow) {
+    campaign(Election::kTransfer);
+    return;
+  }
   if (m.type != MessageType::kAppend && m.type != MessageType::kHeartbeat) return;
   election_elapsed_ = 0;
   leader_ = m.from;
@@ -355,6 +367,7 @@ void Raft::step_leader(const Message& m) {
     if (pr.match() < log_.last_index() && !replicate_to(m.from)) {
       send_append(m.from, Empty::kSend);
     }
+    if (m.from == transferee_) maybe_send_timeout_now(m.from);  // the last one may be lost
   }
 }
 
@@ -368,9 +381,34 @@ void Raft::handle_append_response(const Message& m, Progress& pr) {
   }
   if (pr.accepted(m.index) && maybe_commit()) {
     broadcast_append();
-    return;
+  } else {
+    replicate_to(m.from);
   }
-  replicate_to(m.from);
+  if (m.from == transferee_) maybe_send_timeout_now(m.from);
+}
+
+void Raft::maybe_send_timeout_now(NodeId to) {
+  if (progress_.at(to).match() != log_.last_index()) return;  // not caught up yet
+  Message m;
+  m.type = MessageType::kTimeoutNow;
+  m.to = to;
+  m.term = term_;
+  send(std::move(m));
+}
+
+Status Raft::transfer_leadership(NodeId to) {
+  if (role_ != Role::kLeader) return unavailable("not the leader");
+  if (to == config_.id) return Status::ok();
+  if (!progress_.count(to)) {
+    return invalid_argument(
+        fmt::format("server {} is not a voter", static_cast<std::uint64_t>(to)));
+  }
+  if (transferee_ == to) return Status::ok();
+  transferee_ = to;
+  transfer_elapsed_ = 0;
+  replicate_to(to);
+  maybe_send_timeout_now(to);
+  return Status::ok();
 }
 
 // --- Messages out ---
@@ -444,6 +482,11 @@ void Raft::send(Message m) {
 // --- Proposals, Ready, progress ---
 
 Result<LogIndex> Raft::propose(std::string data) {
+  if (role_ == Role::kLeader && transferee_ != NodeId::kNone) {
+    // Refused, not queued: the client retries on the new leader, so no write fails.
+    return unavailable(
+        fmt::format("leadership is moving to {}", static_cast<std::uint64_t>(transferee_)));
+  }
   if (role_ != Role::kLeader) {
     return unavailable(leader_ == NodeId::kNone ? std::string("not the leader; no leader known")
                                                 : fmt::format("not the leader; leader is {}",

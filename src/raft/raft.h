@@ -20,9 +20,10 @@
 // Implemented so far: leader election with randomized timeouts, pre-vote (thesis §9.6) and
 // check-quorum (§6.2), the §4.2.3 rule that a server hearing from a current leader ignores
 // vote requests, log replication with batching, pipelining and per-follower flow control,
-// fast backtracking of rejected appends, and per-follower progress for monitoring.
+// fast backtracking of rejected appends, leadership transfer (§3.10), and per-follower
+// progress for monitoring.
 // Still to come (issue 3): ReadIndex and lease reads, learners, membership changes,
-// leadership transfer, snapshots.
+// snapshots.
 //
 // Single-threaded: one instance belongs to one thread.
 
@@ -95,6 +96,11 @@ class Raft {
   // Appends `data` to the log. unavailable on a non-leader (message names the leader if
   // known), resource_exhausted when too many entries await commit.
   Result<LogIndex> propose(std::string data);
+  // Planned switchover (thesis §3.10): stop taking proposals, bring `to` up to date, then tell
+  // it to campaign at once. Aborted if `to` has not taken over within an election timeout.
+  // unavailable on a non-leader; invalid_argument when `to` is not a voter.
+  Status transfer_leadership(NodeId to);
+  NodeId transferring_to() const { return transferee_; }
 
   bool has_ready() const;
   // REQUIRES: the previous Ready was advanced.
@@ -113,7 +119,7 @@ class Raft {
  private:
   using Votes = std::map<NodeId, bool>;
   enum class Poll { kPending, kWon, kLost };
-  enum class Election { kPreVote, kVote };
+  enum class Election { kPreVote, kVote, kTransfer };
   enum class Empty { kSkip, kSend };  // whether an append with no new entries is worth sending
 
   void become_follower(Term term, NodeId leader);
@@ -131,6 +137,7 @@ class Raft {
   void handle_append(const Message& m);
   void handle_heartbeat(const Message& m);
   void handle_append_response(const Message& m, Progress& pr);
+  void maybe_send_timeout_now(NodeId to);
 
   void tick_leader();
   bool quorum_active();
@@ -155,6 +162,8 @@ class Raft {
   std::uint32_t election_elapsed_ = 0;
   std::uint32_t heartbeat_elapsed_ = 0;
   std::uint32_t randomized_timeout_ = 0;
+  NodeId transferee_ = NodeId::kNone;  // leader only: a transfer in progress to this voter
+  std::uint32_t transfer_elapsed_ = 0;
   std::vector<Message> messages_;
   std::vector<Message> messages_after_persist_;
   HardState persisted_hard_state_;

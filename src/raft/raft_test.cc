@@ -375,6 +375,61 @@ TEST(RaftPersistence, ARestartedServerKeepsItsTermAndVote) {
   c.raft(2).advance(rd);
 }
 
+// Thesis §3.10: a planned switchover moves leadership to the chosen server without losing a
+// write: the old leader refuses new proposals (clients retry on the new one) until it ends.
+TEST(RaftTransfer, LeadershipMovesToAnUpToDateFollower) {
+  Cluster c(3);  // pre-vote and check-quorum on: the transfer must get past both
+  c.elect(1);
+  ASSERT_TRUE(c.propose(1, "before").is_ok());
+  ASSERT_TRUE(c.raft(1).transfer_leadership(n(3)).is_ok());
+  c.settle();
+  EXPECT_EQ(c.raft(3).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(3).term(), Term{2});
+  EXPECT_EQ(c.raft(1).role(), Role::kFollower);
+  ASSERT_TRUE(c.propose(3, "after").is_ok());
+  c.tick_all(4);
+  for (std::uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(data_of(c.applied(id)), (std::vector<std::string>{"before", "after"})) << id;
+  }
+}
+
+TEST(RaftTransfer, ALaggingTargetCatchesUpFirst) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(3);
+  for (const char* v : {"a", "b", "c"}) ASSERT_TRUE(c.propose(1, v).is_ok());
+  ASSERT_TRUE(c.raft(1).transfer_leadership(n(3)).is_ok());
+  auto refused = c.propose(1, "during");
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("moving to 3"), std::string::npos);
+  c.heal();
+  c.tick_all(3);  // heartbeats find 3 behind; it catches up, then is told to campaign
+  EXPECT_EQ(c.raft(3).role(), Role::kLeader);
+  EXPECT_EQ(data_of(c.raft(3).log().slice(LogIndex{1}, c.raft(3).log().last_index(), 100)),
+            (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(RaftTransfer, AnUnreachableTargetAbortsAfterAnElectionTimeout) {
+  Cluster c(3);
+  c.elect(1);
+  c.isolate(3);
+  ASSERT_TRUE(c.raft(1).transfer_leadership(n(3)).is_ok());
+  EXPECT_FALSE(c.propose(1, "x").is_ok());
+  for (int t = 0; t < 10; ++t) c.tick(1);
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(c.raft(1).transferring_to(), NodeId::kNone);
+  EXPECT_TRUE(c.propose(1, "x").is_ok());
+}
+
+TEST(RaftTransfer, RefusesStrangersAndNonLeaders) {
+  Cluster c(3);
+  c.elect(1);
+  EXPECT_EQ(c.raft(1).transfer_leadership(n(9)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.raft(2).transfer_leadership(n(3)).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(c.raft(1).transfer_leadership(n(1)).is_ok());  // already there
+  EXPECT_EQ(c.raft(1).role(), Role::kLeader);
+}
+
 TEST(RaftProgress, LeaderReportsEachFollowersLag) {
   Cluster c(3);
   c.elect(1);

@@ -55,6 +55,7 @@ enum class MessageType : std::uint8_t {
   kAppendResp,
   kHeartbeat,  // AppendEntries without entries; carries the commit index
   kHeartbeatResp,
+  kTimeoutNow,  // leadership transfer (thesis §3.10): campaign now, skipping pre-vote
 };
 
 std::string_view to_string(MessageType type);
@@ -76,6 +77,9 @@ struct Message {
   // log_term, and that term.
   LogIndex hint_index;
   Term hint_term;
+  // kVote of a leadership transfer: the leader asked for it, so servers that still hear that
+  // leader vote anyway (thesis §4.2.3 makes this exception).
+  bool leader_transfer = false;
 };
 
 }  // namespace spofless::raft

@@ -137,6 +137,7 @@ class Simulation {
   std::set<std::uint64_t> applied_ops_;
   std::map<std::uint64_t, NodeId> leader_of_term_;
   std::optional<std::pair<std::uint64_t, Term>> leader_crash_;  // (tick, term) awaiting failover
+  NodeId transfer_to_ = NodeId::kNone;  // the target of the last transfer, until it leads
   std::deque<std::string> trace_;
   RaftSimResult result_;
 };
@@ -184,6 +185,18 @@ void Simulation::inject_faults() {
     event(fmt::format("partition: n{} cut off{}", static_cast<std::uint64_t>(victim),
                       one_way ? " (its messages out are lost, it still hears)" : ""));
     ++result_.partitions;
+  }
+  if (chance(o_.transfer_per_tick)) {
+    for (auto& [id, n] : nodes_) {
+      if (!n.raft || n.raft->role() != Role::kLeader) continue;
+      NodeId to = voters_[random_.uniform(0, voters_.size() - 1)];
+      if (to == id || !n.raft->transfer_leadership(to).is_ok()) break;
+      transfer_to_ = to;
+      ++result_.transfers;
+      event(fmt::format("n{} transfers leadership to n{}", static_cast<std::uint64_t>(id),
+                        static_cast<std::uint64_t>(to)));
+      break;
+    }
   }
   std::size_t down = 0;
   for (auto& [id, n] : nodes_) down += n.raft ? 0 : 1;
@@ -346,6 +359,10 @@ void Simulation::check_leaders() {
                          term));
       }
       ++result_.elections;
+      if (id == transfer_to_) {
+        ++result_.transfers_completed;
+        transfer_to_ = NodeId::kNone;
+      }
       event(fmt::format("n{} leads term {}", static_cast<std::uint64_t>(id), term));
       // Leader completeness: it holds every entry committed so far.
       for (const auto& [index, entry] : committed_) {

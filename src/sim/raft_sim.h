@@ -6,7 +6,8 @@
 // and read registers through the log with deadlines and retries. Checkers run on every tick
 // (one leader per term, state-machine safety, leader completeness) and at the end
 // (linearizability of the clients' history, no acknowledged write lost, liveness once the
-// network heals). The same seed replays the same run exactly.
+// network heals). Planned leadership transfers happen in the middle of all this. The same
+// seed replays the same run exactly.
 
 #include <cstdint>
 #include <string>
@@ -27,6 +28,7 @@ struct RaftSimOptions {
   double duplicate = 0.02;
   double partition_per_tick = 0.01;
   double crash_per_tick = 0.005;
+  double transfer_per_tick = 0.003;  // planned leadership transfers, during the faults
   std::size_t clients = 3;
   std::size_t keys = 2;
   std::uint32_t op_deadline_ticks = 60;
@@ -42,6 +44,8 @@ struct RaftSimResult {
   std::uint64_t elections = 0;     // terms in which a leader was elected
   std::uint64_t crashes = 0;
   std::uint64_t partitions = 0;
+  std::uint64_t transfers = 0;            // requested
+  std::uint64_t transfers_completed = 0;  // the chosen server became leader
   std::uint64_t ops_ok = 0;
   std::uint64_t ops_unknown = 0;
   // Ticks from each crash of a leader to the first entry committed under a newer leader.

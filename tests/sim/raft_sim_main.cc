@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
 
   std::uint64_t failed = 0;
   std::uint64_t elections = 0, crashes = 0, partitions = 0, ops = 0, unknown = 0;
+  std::uint64_t transfers = 0, transfers_completed = 0;
   std::vector<std::uint64_t> failovers;
   for (std::uint64_t s = first; s < first + seeds; ++s) {
     spofless::sim::RaftSimOptions o = scenario(s, plant_bug);
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
     elections += r.elections;
     crashes += r.crashes;
     partitions += r.partitions;
+    transfers += r.transfers;
+    transfers_completed += r.transfers_completed;
     ops += r.ops_ok;
     unknown += r.ops_unknown;
     failovers.insert(failovers.end(), r.failover_ticks.begin(), r.failover_ticks.end());
@@ -70,10 +73,11 @@ int main(int argc, char** argv) {
   }
   std::sort(failovers.begin(), failovers.end());
   fmt::print(
-      "seeds {}..{}: {} elections, {} crashes, {} partitions, {} ops acknowledged, {} "
-      "unknown; leader failovers {} (median {} ticks to the next commit)\n",
-      first, first + seeds - 1, elections, crashes, partitions, ops, unknown, failovers.size(),
-      failovers.empty() ? 0 : failovers[failovers.size() / 2]);
+      "seeds {}..{}: {} elections, {} crashes, {} partitions, {} leadership transfers "
+      "({} completed), {} ops acknowledged, {} unknown; leader failovers {} (median {} "
+      "ticks to the next commit)\n",
+      first, first + seeds - 1, elections, crashes, partitions, transfers, transfers_completed, ops,
+      unknown, failovers.size(), failovers.empty() ? 0 : failovers[failovers.size() / 2]);
   if (expect_failure) {
     fmt::print("{}\n", failed > 0 ? "planted bug caught" : "planted bug NOT caught");
     return failed > 0 ? 0 : 1;
