@@ -38,13 +38,14 @@ class Progress {
   // been lost and nothing else would ever free it (the next append then either lands or is
   // rejected, which sends the follower back to probe).
   void heard_from();
-  // Back to probing: the connection may have lost appends in flight.
-  void reset_to_probe();
 
   bool recent_active = false;           // heard from since the last check-quorum round
   std::uint64_t last_contact_tick = 0;  // leader's tick count when last heard from
 
  private:
+  // Back to probing: the connection may have lost appends in flight.
+  void reset_to_probe();
+
   LogIndex match_;
   LogIndex next_;
   State state_ = State::kProbe;

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "raft/memory_storage.h"
+
 namespace spofless::raft {
 namespace {
 
@@ -126,12 +128,7 @@ class Cluster {
     if (node.disk_held || !node.raft->has_ready()) return false;
     Ready rd = node.raft->ready();
     for (Message& m : rd.messages) wire_.push_back(std::move(m));
-    if (rd.hard_state) node.disk.hard_state = *rd.hard_state;
-    if (!rd.entries.empty()) {
-      auto& disk = node.disk.entries;
-      std::erase_if(disk, [&](const Entry& e) { return e.index >= rd.entries.front().index; });
-      disk.insert(disk.end(), rd.entries.begin(), rd.entries.end());
-    }
+    persist(node.disk, rd);
     for (Message& m : rd.messages_after_persist) wire_.push_back(std::move(m));
     node.applied.insert(node.applied.end(), rd.committed.begin(), rd.committed.end());
     node.raft->advance(rd);

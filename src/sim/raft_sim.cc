@@ -11,6 +11,7 @@
 
 #include "check/linearizability.h"
 #include "core/random.h"
+#include "raft/memory_storage.h"
 #include "raft/raft.h"
 
 namespace spofless::sim {
@@ -237,12 +238,7 @@ void Simulation::process(NodeId id) {
   if (!n.pending || now_ < n.persist_at) return;
   Ready rd = std::move(*n.pending);
   n.pending.reset();
-  if (rd.hard_state) n.disk.hard_state = *rd.hard_state;
-  if (!rd.entries.empty()) {
-    std::erase_if(n.disk.entries,
-                  [&](const Entry& e) { return e.index >= rd.entries.front().index; });
-    n.disk.entries.insert(n.disk.entries.end(), rd.entries.begin(), rd.entries.end());
-  }
+  raft::persist(n.disk, rd);
   for (const Message& m : rd.messages_after_persist) send(m);
   for (const Entry& e : rd.committed) apply(id, e);
   n.raft->advance(rd);

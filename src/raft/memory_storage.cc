@@ -1,0 +1,15 @@
+#include "raft/memory_storage.h"
+
+#include <algorithm>
+
+namespace spofless::raft {
+
+void persist(PersistentState& disk, const Ready& ready) {
+  if (ready.hard_state) disk.hard_state = *ready.hard_state;
+  if (ready.entries.empty()) return;
+  LogIndex first = ready.entries.front().index;
+  std::erase_if(disk.entries, [&](const Entry& e) { return e.index >= first; });
+  disk.entries.insert(disk.entries.end(), ready.entries.begin(), ready.entries.end());
+}
+
+}  // namespace spofless::raft
