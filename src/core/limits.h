@@ -42,6 +42,9 @@ inline constexpr std::size_t kRaftMaxInflightAppends = 8;       // per follower
 inline constexpr std::size_t kRaftMaxEntriesPerAppend = 64;
 inline constexpr std::size_t kRaftMaxUncommittedEntries = 4096;  // proposals beyond: shed
 inline constexpr std::size_t kRaftMaxVoters = 9;
+inline constexpr std::size_t kRaftMaxPendingReads = 4096;  // read_index() beyond: shed
+// Lease reads assume no two servers' clocks run more than this far apart in rate.
+inline constexpr std::uint32_t kRaftMaxClockDriftPercent = 10;
 // A follower must hear several heartbeats per election timeout, or a single lost one
 // starts an election (Raft §5.2: broadcastTime << electionTimeout).
 static_assert(kRaftHeartbeatTicks < kRaftElectionTimeoutTicks / 2,

@@ -92,7 +92,8 @@ void RaftLog::commit_to(LogIndex index) {
 }
 
 void RaftLog::applied_to(LogIndex index) {
-  SPOFLESS_CHECK(index <= committed_ && index >= applied_, "apply only committed entries, once");
+  if (index <= applied_) return;
+  SPOFLESS_CHECK(index <= committed_, "apply only committed entries");
   applied_ = index;
 }
 
@@ -102,6 +103,25 @@ void RaftLog::stable_to(LogIndex index, Term term) {
 
 std::vector<Entry> RaftLog::unstable() const {
   return slice(stable_.next(), last_index(), entries_.size());
+}
+
+void RaftLog::compact_to(LogIndex index) {
+  SPOFLESS_CHECK(index >= snapshot_index_ && index <= applied_, "compact only applied entries");
+  Term term = *term_at(index);
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<std::ptrdiff_t>(index.value - snapshot_index_.value));
+  snapshot_index_ = index;
+  snapshot_term_ = term;
+}
+
+void RaftLog::restore(LogIndex index, Term term) {
+  SPOFLESS_CHECK(index > committed_, "a snapshot restores only what is not yet committed");
+  entries_.clear();
+  snapshot_index_ = index;
+  snapshot_term_ = term;
+  committed_ = index;
+  applied_ = index;
+  stable_ = index;
 }
 
 }  // namespace spofless::raft

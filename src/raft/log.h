@@ -20,11 +20,14 @@ class RaftLog {
   RaftLog(LogIndex snapshot_index, Term snapshot_term, std::vector<Entry> entries);
 
   LogIndex first_index() const { return snapshot_index_.next(); }
+  LogIndex snapshot_index() const { return snapshot_index_; }
   LogIndex last_index() const;
   Term last_term() const;
   // The term of the entry at `index`; the snapshot's term at its index; nothing for an index
   // compacted away or past the end.
   std::optional<Term> term_at(LogIndex index) const;
+  // The entry at `index`; null for an index compacted away or past the end.
+  const Entry* entry(LogIndex index) const { return at(index); }
   bool matches(LogIndex index, Term term) const { return term_at(index) == term; }
   // Raft §5.4.1: a log ending at (last_index, last_term) is at least as up to date as this.
   bool is_up_to_date(LogIndex last_index, Term last_term) const;
@@ -47,11 +50,20 @@ class RaftLog {
   LogIndex stable() const { return stable_; }
   // REQUIRES: index <= last_index(). Never moves backwards.
   void commit_to(LogIndex index);
+  // Ignored for an index a restored snapshot has overtaken.
   void applied_to(LogIndex index);
   // The caller persisted entries up to (index, term); ignored when that entry has since been
   // replaced by a truncation.
   void stable_to(LogIndex index, Term term);
   std::vector<Entry> unstable() const;  // (stable, last_index]
+
+  // Drops the entries up to `index`, which a snapshot now stands for. REQUIRES: a snapshot
+  // index <= index <= applied().
+  void compact_to(LogIndex index);
+  // Replaces the whole log with a snapshot at (index, term) from the leader: everything up to
+  // `index` is committed, applied (by loading the snapshot) and stable (once it is persisted,
+  // before anything later is).
+  void restore(LogIndex index, Term term);
 
  private:
   const Entry* at(LogIndex index) const;

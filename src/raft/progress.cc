@@ -5,8 +5,15 @@
 namespace spofless::raft {
 
 bool Progress::can_send() const {
-  if (state_ == State::kProbe) return !probe_sent_;
-  return inflight_.size() < max_inflight_;
+  switch (state_) {
+    case State::kProbe:
+      return !probe_sent_;
+    case State::kReplicate:
+      return inflight_.size() < max_inflight_;
+    case State::kSnapshot:
+      return false;
+  }
+  return false;
 }
 
 void Progress::sent(LogIndex last) {
@@ -26,7 +33,8 @@ bool Progress::accepted(LogIndex index) {
   if (index <= match_) return false;
   match_ = index;
   next_ = std::max(next_, index.next());
-  if (state_ == State::kProbe) {
+  if (state_ == State::kSnapshot && index < next_.prev()) return true;  // not the snapshot yet
+  if (state_ != State::kReplicate) {
     state_ = State::kReplicate;
     inflight_.clear();
   }
@@ -34,6 +42,7 @@ bool Progress::accepted(LogIndex index) {
 }
 
 bool Progress::rejected(LogIndex rejected_index, LogIndex hint) {
+  if (state_ == State::kSnapshot) return false;  // the snapshot's answer decides
   // Stale: in replicate, a reject at or below match was answered by a later accept; in
   // probe, only the reject of the append in flight (after next-1) counts.
   if (state_ == State::kReplicate ? rejected_index <= match_ : rejected_index != next_.prev()) {
@@ -43,6 +52,17 @@ bool Progress::rejected(LogIndex rejected_index, LogIndex hint) {
   // Retry at most one entry back from the rejected one, at least just after match.
   next_ = std::max(match_.next(), std::min(hint.next(), rejected_index));
   return true;
+}
+
+void Progress::sent_snapshot(LogIndex index, std::uint64_t now) {
+  state_ = State::kSnapshot;
+  inflight_.clear();
+  next_ = index.next();
+  snapshot_sent_tick_ = now;
+}
+
+void Progress::maybe_abort_snapshot(std::uint64_t now, std::uint64_t timeout) {
+  if (state_ == State::kSnapshot && now - snapshot_sent_tick_ >= timeout) reset_to_probe();
 }
 
 void Progress::heard_from() {

@@ -5,6 +5,8 @@
 //               rejects, until one is accepted.
 //   kReplicate: appends are pipelined optimistically (next moves ahead at send), with at
 //               most max_inflight batches unacknowledged.
+//   kSnapshot:  the entries it needs are compacted away; a snapshot is on its way and nothing
+//               else is sent until it is acknowledged or overdue.
 // Single-threaded: owned by the leader's Raft instance.
 
 #include <cstdint>
@@ -16,7 +18,7 @@ namespace spofless::raft {
 
 class Progress {
  public:
-  enum class State { kProbe, kReplicate };
+  enum class State { kProbe, kReplicate, kSnapshot };
 
   Progress(LogIndex next, std::size_t max_inflight) : next_(next), max_inflight_(max_inflight) {}
 
@@ -33,6 +35,11 @@ class Progress {
   // The follower rejected the append after `rejected`; `hint` is where to retry from (already
   // computed by the leader). Returns false for a stale reject that changes nothing.
   bool rejected(LogIndex rejected, LogIndex hint);
+  // A snapshot at `index` was sent at tick `now`.
+  void sent_snapshot(LogIndex index, std::uint64_t now);
+  // In kSnapshot for `timeout` ticks without an acknowledgement (the snapshot or its answer may
+  // be lost): back to probing, which sends it again.
+  void maybe_abort_snapshot(std::uint64_t now, std::uint64_t timeout);
   // A heartbeat response: the follower is reachable. In probe, allows the next probe; in
   // replicate with a full window, frees the oldest slot, since appends or their acks may have
   // been lost and nothing else would ever free it (the next append then either lands or is
@@ -41,6 +48,7 @@ class Progress {
 
   bool recent_active = false;           // heard from since the last check-quorum round
   std::uint64_t last_contact_tick = 0;  // leader's tick count when last heard from
+  std::uint64_t acked_round = 0;        // the newest heartbeat round it acknowledged
 
  private:
   // Back to probing: the connection may have lost appends in flight.
@@ -50,6 +58,7 @@ class Progress {
   LogIndex next_;
   State state_ = State::kProbe;
   bool probe_sent_ = false;
+  std::uint64_t snapshot_sent_tick_ = 0;
   std::size_t max_inflight_;
   std::deque<LogIndex> inflight_;  // last index of each unacknowledged batch, in send order
 };

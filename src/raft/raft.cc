@@ -1,3 +1,7 @@
+// The server's roles, elections, the follower's side of replication, proposals and Ready.
+// The leader's side is in replication.cc, reads in read_index.cc, membership and snapshots in
+// membership.cc.
+
 #include "raft/raft.h"
 
 #include <algorithm>
@@ -28,6 +32,12 @@ std::string_view to_string(MessageType type) {
       return "HeartbeatResp";
     case MessageType::kTimeoutNow:
       return "TimeoutNow";
+    case MessageType::kReadIndex:
+      return "ReadIndex";
+    case MessageType::kReadIndexResp:
+      return "ReadIndexResp";
+    case MessageType::kSnapshot:
+      return "Snapshot";
   }
   return "unknown";
 }
@@ -46,19 +56,44 @@ std::string_view to_string(Role role) {
   return "unknown";
 }
 
+namespace {
+
+bool is_empty(const PersistentState& s) {
+  return s.hard_state == HardState{} && s.snapshot.index == LogIndex{} && s.entries.empty();
+}
+
+}  // namespace
+
 Raft::Raft(Config config, PersistentState state, Random& random)
     : config_(std::move(config)),
       random_(random),
-      log_(state.snapshot_index, state.snapshot_term, std::move(state.entries)),
+      log_(state.snapshot.index, state.snapshot.term, std::move(state.entries)),
       term_(state.hard_state.term),
-      vote_(state.hard_state.vote) {
-  SPOFLESS_CHECK(std::count(config_.voters.begin(), config_.voters.end(), config_.id) == 1,
-                 "a server is one of the voters");
-  SPOFLESS_CHECK(config_.voters.size() <= limits::kRaftMaxVoters, "too many voters");
+      vote_(state.hard_state.vote),
+      snapshot_(std::move(state.snapshot)) {
+  std::set<NodeId> voters(config_.voters.begin(), config_.voters.end());
+  SPOFLESS_CHECK(voters.empty() || voters.count(config_.id) == 1,
+                 "a bootstrapping server is one of the voters");
+  SPOFLESS_CHECK(voters.size() == config_.voters.size(), "voters are distinct");
+  SPOFLESS_CHECK(voters.size() <= limits::kRaftMaxVoters, "too many voters");
   SPOFLESS_CHECK(config_.heartbeat_ticks < config_.election_timeout_ticks / 2,
                  "heartbeat < election timeout / 2");
-  log_.commit_to(state.hard_state.commit);
-  persisted_hard_state_ = hard_state();
+  SPOFLESS_CHECK(config_.read_mode != ReadMode::kLease || config_.check_quorum,
+                 "lease reads need check_quorum");
+  persisted_hard_state_ = state.hard_state;
+  fresh_start_ = config_.read_mode == ReadMode::kLease;
+  if (is_empty(state) && !voters.empty()) {
+    // Bootstrap: the first membership is entry 1, committed, identical on every first voter,
+    // so that a server joining later learns it from the log like any other change.
+    // The entry is not stable yet: the first Ready persists it.
+    term_ = Term{1};
+    log_.append({Entry{Term{1}, LogIndex{1}, EntryType::kMembership,
+                       encode(Membership{voters, {}})}});
+    log_.commit_to(LogIndex{1});
+  } else {
+    log_.commit_to(state.hard_state.commit);
+  }
+  load_membership();
   become_follower(term_, NodeId::kNone);
 }
 
@@ -81,6 +116,12 @@ void Raft::become_follower(Term term, NodeId leader) {
   leader_ = leader;
   progress_.clear();
   transferee_ = NodeId::kNone;
+  // Reads waiting for this server's leadership cannot complete any more; their callers'
+  // deadlines retry them elsewhere.
+  reads_before_commit_.clear();
+  pending_reads_.clear();
+  round_ticks_.clear();
+  lease_from_tick_.reset();
   reset_election_timer();
 }
 
@@ -108,13 +149,10 @@ void Raft::become_leader() {
   leader_ = config_.id;
   progress_.clear();
   transferee_ = NodeId::kNone;
-  for (NodeId peer : config_.voters) {
-    if (peer == config_.id) continue;
-    Progress pr(log_.last_index().next(), config_.max_inflight_appends);
-    pr.recent_active = true;  // give every follower one election timeout to answer
-    pr.last_contact_tick = ticks_;
-    progress_.emplace(peer, pr);
-  }
+  round_ = 0;
+  confirmed_round_ = 0;
+  lease_revoked_ = false;
+  set_membership(membership_);  // a Progress for every other member
   reset_election_timer();
   // A no-op entry of the new term: entries of earlier terms commit only under one of the
   // leader's own term (Raft §5.4.2, Figure 8).
@@ -142,7 +180,7 @@ void Raft::campaign(Election election) {
     }
     return;
   }
-  for (NodeId peer : config_.voters) {
+  for (NodeId peer : membership_.voters) {
     if (peer == config_.id) continue;
     Message m;
     m.type = type;
@@ -159,9 +197,11 @@ Raft::Poll Raft::record_vote(NodeId from, bool granted) {
   votes_.try_emplace(from, granted);
   std::size_t yes = 0;
   std::size_t no = 0;
-  for (const auto& [id, vote] : votes_) (vote ? yes : no) += 1;
+  for (const auto& [id, vote] : votes_) {
+    if (membership_.is_voter(id)) (vote ? yes : no) += 1;  // only voters count (thesis §4.1)
+  }
   if (yes >= quorum()) return Poll::kWon;
-  if (no > config_.voters.size() - quorum()) return Poll::kLost;
+  if (no > membership_.voters.size() - quorum()) return Poll::kLost;
   return Poll::kPending;
 }
 
@@ -173,53 +213,35 @@ void Raft::tick() {
     tick_leader();
     return;
   }
-  if (++election_elapsed_ >= randomized_timeout_) {
-    campaign(config_.pre_vote ? Election::kPreVote : Election::kVote);
-  }
-}
-
-void Raft::tick_leader() {
-  if (transferee_ != NodeId::kNone && ++transfer_elapsed_ >= config_.election_timeout_ticks) {
-    transferee_ = NodeId::kNone;  // the target did not take over: lead on, take proposals
-  }
-  if (++election_elapsed_ >= config_.election_timeout_ticks) {
-    election_elapsed_ = 0;
-    // Check-quorum (thesis §6.2): a leader cut off from a majority steps down, so that a
-    // partitioned old leader stops acting as primary within one election timeout.
-    if (config_.check_quorum && !quorum_active()) {
-      become_follower(term_, NodeId::kNone);
-      return;
+  if (++election_elapsed_ >= config_.election_timeout_ticks) fresh_start_ = false;
+  if (election_elapsed_ >= randomized_timeout_) {
+    if (is_voter()) {
+      campaign(config_.pre_vote ? Election::kPreVote : Election::kVote);
+    } else {
+      reset_election_timer();  // a learner or a removed server never campaigns
     }
   }
-  if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
-    heartbeat_elapsed_ = 0;
-    broadcast_heartbeat();
-  }
-}
-
-bool Raft::quorum_active() {
-  std::size_t active = 1;  // this leader
-  for (auto& [id, pr] : progress_) {
-    if (pr.recent_active) ++active;
-    pr.recent_active = false;
-  }
-  return active >= quorum();
 }
 
 // --- Messages in ---
+
+bool Raft::in_lease() const {
+  // Thesis §4.2.3: while it hears from a current leader, a server ignores vote requests, so that
+  // a server that was cut off cannot depose a healthy leader. A server that just started keeps
+  // the promise it may have made before the restart: a leader's lease reads rely on it.
+  return config_.check_quorum && (leader_ != NodeId::kNone || fresh_start_) &&
+         election_elapsed_ < config_.election_timeout_ticks;
+}
 
 void Raft::step(const Message& m) {
   if (m.to != config_.id) return;
   if (m.term > term_) {
     bool vote_request = m.type == MessageType::kVote || m.type == MessageType::kPreVote;
-    // Thesis §4.2.3: while it hears from a current leader, a server ignores vote requests,
-    // so that a server that was cut off cannot depose a healthy leader.
-    bool in_lease = config_.check_quorum && leader_ != NodeId::kNone &&
-                    election_elapsed_ < config_.election_timeout_ticks;
-    if (vote_request && in_lease && !m.leader_transfer) return;
+    if (vote_request && in_lease() && !m.leader_transfer) return;
     bool future_grant = m.type == MessageType::kPreVoteResp && !m.reject;
     if (m.type != MessageType::kPreVote && !future_grant) {
-      bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat;
+      bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
+                         m.type == MessageType::kSnapshot;
       become_follower(m.term, from_leader ? m.from : NodeId::kNone);
     }
   } else if (m.term < term_) {
@@ -283,7 +305,8 @@ void Raft::handle_vote_request(const Message& m) {
 void Raft::step_candidate(const Message& m) {
   MessageType answer =
       role_ == Role::kPreCandidate ? MessageType::kPreVoteResp : MessageType::kVoteResp;
-  if (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat) {
+  if (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
+      m.type == MessageType::kSnapshot) {
     become_follower(m.term, m.from);  // a leader of this term exists (§5.2)
     step_follower(m);
     return;
@@ -306,17 +329,28 @@ void Raft::step_candidate(const Message& m) {
 }
 
 void Raft::step_follower(const Message& m) {
-  if (m.type == MessageType::kTimeoutNow) {
-    campaign(Election::kTransfer);
-    return;
+  switch (m.type) {
+    case MessageType::kTimeoutNow:
+      if (is_voter()) campaign(Election::kTransfer);
+      return;
+    case MessageType::kReadIndexResp:
+      if (!m.reject) read_states_.push_back(ReadState{m.index, m.context});
+      return;
+    case MessageType::kAppend:
+    case MessageType::kHeartbeat:
+    case MessageType::kSnapshot:
+      break;
+    default:
+      return;
   }
-  if (m.type != MessageType::kAppend && m.type != MessageType::kHeartbeat) return;
   election_elapsed_ = 0;
   leader_ = m.from;
   if (m.type == MessageType::kAppend) {
     handle_append(m);
-  } else {
+  } else if (m.type == MessageType::kHeartbeat) {
     handle_heartbeat(m);
+  } else {
+    handle_snapshot(m);
   }
 }
 
@@ -329,6 +363,7 @@ void Raft::handle_append(const Message& m) {
     r.index = log_.committed();  // already have all of it committed
   } else if (log_.matches(m.index, m.log_term)) {
     LogIndex last = log_.place(m.index, m.entries);
+    after_place(m.entries);
     log_.commit_to(std::min(m.commit, last));
     r.index = last;
   } else {
@@ -348,140 +383,40 @@ void Raft::handle_heartbeat(const Message& m) {
   r.type = MessageType::kHeartbeatResp;
   r.to = m.from;
   r.term = term_;
+  r.round = m.round;
   send(std::move(r));
 }
 
-void Raft::step_leader(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& pr = it->second;
-  pr.recent_active = true;
-  pr.last_contact_tick = ticks_;
-  if (m.type == MessageType::kAppendResp) {
-    handle_append_response(m, pr);
-  } else if (m.type == MessageType::kHeartbeatResp) {
-    pr.heard_from();
-    // A follower that lags but has nothing in flight to it (the appends and acks may all have
-    // been lost) gets an append even if empty: it either matches or rejects, and a reject
-    // sends it back to probing.
-    if (pr.match() < log_.last_index() && !replicate_to(m.from)) {
-      send_append(m.from, Empty::kSend);
-    }
-    if (m.from == transferee_) maybe_send_timeout_now(m.from);  // the last one may be lost
-  }
-}
-
-void Raft::handle_append_response(const Message& m, Progress& pr) {
-  if (m.reject) {
-    // Refine the follower's hint with our own log: skip every entry of a term the
-    // follower's hint entry cannot match.
-    LogIndex hint = log_.last_index_with_term_at_most(m.hint_index, m.hint_term);
-    if (pr.rejected(m.index, hint)) replicate_to(m.from);
-    return;
-  }
-  if (pr.accepted(m.index) && maybe_commit()) {
-    broadcast_append();
+void Raft::handle_snapshot(const Message& m) {
+  const Snapshot& s = *m.snapshot;
+  Message r;
+  r.type = MessageType::kAppendResp;
+  r.to = m.from;
+  r.term = term_;
+  if (s.index <= log_.committed()) {
+    r.index = log_.committed();  // nothing new in it
+  } else if (log_.matches(s.index, s.term)) {
+    log_.commit_to(s.index);  // the log already holds what it stands for (§7, Figure 13)
+    r.index = s.index;
   } else {
-    replicate_to(m.from);
+    restore(s);
+    r.index = s.index;  // sent once the snapshot is persisted
   }
-  if (m.from == transferee_) maybe_send_timeout_now(m.from);
-}
-
-void Raft::maybe_send_timeout_now(NodeId to) {
-  if (progress_.at(to).match() != log_.last_index()) return;  // not caught up yet
-  Message m;
-  m.type = MessageType::kTimeoutNow;
-  m.to = to;
-  m.term = term_;
-  send(std::move(m));
-}
-
-Status Raft::transfer_leadership(NodeId to) {
-  if (role_ != Role::kLeader) return unavailable("not the leader");
-  if (to == config_.id) return Status::ok();
-  if (!progress_.count(to)) {
-    return invalid_argument(
-        fmt::format("server {} is not a voter", static_cast<std::uint64_t>(to)));
-  }
-  if (transferee_ == to) return Status::ok();
-  transferee_ = to;
-  transfer_elapsed_ = 0;
-  replicate_to(to);
-  maybe_send_timeout_now(to);
-  return Status::ok();
-}
-
-// --- Messages out ---
-
-bool Raft::send_append(NodeId to, Empty empty) {
-  Progress& pr = progress_.at(to);
-  if (!pr.can_send() && empty == Empty::kSkip) return false;
-  if (pr.state() == Progress::State::kReplicate && pr.next() > log_.last_index() &&
-      empty == Empty::kSkip) {
-    return false;
-  }
-  LogIndex prev = pr.next().prev();
-  std::optional<Term> prev_term = log_.term_at(prev);
-  if (!prev_term) return false;  // compacted away: needs a snapshot (not yet implemented)
-  Message m;
-  m.type = MessageType::kAppend;
-  m.to = to;
-  m.term = term_;
-  m.index = prev;
-  m.log_term = *prev_term;
-  m.entries = log_.slice(pr.next(), log_.last_index(), config_.max_entries_per_append);
-  m.commit = log_.committed();
-  pr.sent(m.entries.empty() ? prev : m.entries.back().index);
-  send(std::move(m));
-  return true;
-}
-
-bool Raft::replicate_to(NodeId to) {
-  // Pipelining: in replicate state keep sending batches until the window is full.
-  bool sent = false;
-  while (send_append(to, Empty::kSkip)) {
-    sent = true;
-    if (progress_.at(to).state() != Progress::State::kReplicate) break;
-  }
-  return sent;
-}
-
-void Raft::broadcast_append() {
-  for (auto& [id, pr] : progress_) replicate_to(id);
-}
-
-void Raft::broadcast_heartbeat() {
-  for (auto& [id, pr] : progress_) {
-    Message m;
-    m.type = MessageType::kHeartbeat;
-    m.to = id;
-    m.term = term_;
-    m.commit = std::min(pr.match(), log_.committed());
-    send(std::move(m));
-  }
-}
-
-bool Raft::maybe_commit() {
-  std::vector<LogIndex> matches{log_.stable()};  // the leader counts only what is durable
-  for (const auto& [id, pr] : progress_) matches.push_back(pr.match());
-  std::sort(matches.begin(), matches.end(), std::greater<>());
-  LogIndex candidate = matches[quorum() - 1];
-  // Raft §5.4.2: only entries of the current term commit by counting replicas.
-  if (candidate <= log_.committed() || log_.term_at(candidate) != term_) return false;
-  log_.commit_to(candidate);
-  return true;
+  send(std::move(r));
 }
 
 void Raft::send(Message m) {
   m.from = config_.id;
   bool leader_traffic = role_ == Role::kLeader &&
-                        (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat);
+                        (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
+                         m.type == MessageType::kSnapshot ||
+                         m.type == MessageType::kReadIndexResp);
   (leader_traffic ? messages_ : messages_after_persist_).push_back(std::move(m));
 }
 
 // --- Proposals, Ready, progress ---
 
-Result<LogIndex> Raft::propose(std::string data) {
+Status Raft::can_propose() const {
   if (role_ == Role::kLeader && transferee_ != NodeId::kNone) {
     // Refused, not queued: the client retries on the new leader, so no write fails.
     return unavailable(
@@ -495,6 +430,11 @@ Result<LogIndex> Raft::propose(std::string data) {
   if (log_.last_index().value - log_.committed().value >= limits::kRaftMaxUncommittedEntries) {
     return resource_exhausted("too many entries await commit");
   }
+  return Status::ok();
+}
+
+Result<LogIndex> Raft::propose(std::string data) {
+  if (Status s = can_propose(); !s.is_ok()) return s;
   LogIndex index = log_.last_index().next();
   log_.append({Entry{term_, index, EntryType::kNormal, std::move(data)}});
   broadcast_append();
@@ -502,9 +442,10 @@ Result<LogIndex> Raft::propose(std::string data) {
 }
 
 bool Raft::has_ready() const {
-  return hard_state() != persisted_hard_state_ || log_.stable() < log_.last_index() ||
-         !messages_.empty() || !messages_after_persist_.empty() ||
-         log_.applied() < log_.committed();
+  return hard_state() != persisted_hard_state_ || snapshot_unpersisted_ ||
+         log_.stable() < log_.last_index() || !messages_.empty() ||
+         !messages_after_persist_.empty() || log_.applied() < log_.committed() ||
+         !read_states_.empty();
 }
 
 Ready Raft::ready() {
@@ -512,11 +453,14 @@ Ready Raft::ready() {
   ready_pending_ = true;
   Ready rd;
   if (hard_state() != persisted_hard_state_) rd.hard_state = hard_state();
+  if (snapshot_unpersisted_) rd.snapshot = snapshot_;
   rd.entries = log_.unstable();
   rd.messages = std::move(messages_);
   rd.messages_after_persist = std::move(messages_after_persist_);
+  rd.read_states = std::move(read_states_);
   messages_.clear();
   messages_after_persist_.clear();
+  read_states_.clear();
   rd.committed = log_.slice(log_.applied().next(), log_.committed(),
                             log_.committed().value - log_.applied().value);
   return rd;
@@ -526,10 +470,11 @@ void Raft::advance(const Ready& rd) {
   SPOFLESS_CHECK(ready_pending_, "advance() follows ready()");
   ready_pending_ = false;
   if (rd.hard_state) persisted_hard_state_ = *rd.hard_state;
+  if (rd.snapshot) snapshot_unpersisted_ = false;
   if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (!rd.committed.empty()) log_.applied_to(rd.committed.back().index);
   // The leader's own write may complete a durable majority (thesis §10.2.1).
-  if (role_ == Role::kLeader && maybe_commit()) broadcast_append();
+  if (role_ == Role::kLeader && maybe_commit()) on_commit();
 }
 
 std::vector<FollowerProgress> Raft::progress() const {
@@ -537,7 +482,8 @@ std::vector<FollowerProgress> Raft::progress() const {
   for (const auto& [id, pr] : progress_) {
     out.push_back(FollowerProgress{id, pr.match(), log_.last_index().value - pr.match().value,
                                    ticks_ - pr.last_contact_tick,
-                                   pr.state() == Progress::State::kReplicate});
+                                   pr.state() == Progress::State::kReplicate,
+                                   membership_.is_learner(id)});
   }
   return out;
 }

@@ -17,6 +17,9 @@ namespace {
 
 NodeId n(std::uint64_t id) { return NodeId{id}; }
 
+// Bootstrapping writes the first membership at term 1; the first election is for term 2.
+constexpr Term kFirstTerm{2};
+
 struct Options {
   bool pre_vote = true;
   bool check_quorum = true;
@@ -163,11 +166,11 @@ TEST(RaftElection, FirstToTimeOutWinsAndEveryoneFollows) {
   Cluster c(3);
   c.elect(1);
   EXPECT_EQ(c.raft(1).role(), Role::kLeader);
-  EXPECT_EQ(c.raft(1).term(), Term{1});
+  EXPECT_EQ(c.raft(1).term(), kFirstTerm);
   for (std::uint64_t id : {2, 3}) {
     EXPECT_EQ(c.raft(id).role(), Role::kFollower);
     EXPECT_EQ(c.raft(id).leader(), n(1));
-    EXPECT_EQ(c.raft(id).term(), Term{1});
+    EXPECT_EQ(c.raft(id).term(), kFirstTerm);
   }
 }
 
@@ -212,11 +215,11 @@ TEST(RaftPreVote, ARejoiningServerDoesNotDisruptTheLeader) {
   c.elect(1);
   c.isolate(3);
   c.tick_all(50);  // 3 times out again and again
-  EXPECT_EQ(c.raft(3).term(), Term{1});
+  EXPECT_EQ(c.raft(3).term(), kFirstTerm);
   c.heal();
   c.tick_all(5);
   EXPECT_EQ(c.raft(1).role(), Role::kLeader);
-  EXPECT_EQ(c.raft(1).term(), Term{1});
+  EXPECT_EQ(c.raft(1).term(), kFirstTerm);
 }
 
 // Without pre-vote the same partition raises the isolated server's term (the disruption
@@ -226,11 +229,11 @@ TEST(RaftPreVote, WithoutItARejoiningServerForcesANewTerm) {
   c.elect(1);
   c.isolate(3);
   c.tick_all(50);
-  EXPECT_GT(c.raft(3).term(), Term{1});
+  EXPECT_GT(c.raft(3).term(), kFirstTerm);
   c.heal();
   c.tick_all(60);
   EXPECT_EQ(c.leaders().size(), 1u);
-  EXPECT_GT(c.raft(1).term(), Term{1});
+  EXPECT_GT(c.raft(1).term(), kFirstTerm);
 }
 
 // Thesis §6.2: a leader that cannot hear a majority for an election timeout steps down.
@@ -250,7 +253,7 @@ TEST(RaftCheckQuorum, ALeaderThatHearsAMajorityStays) {
   c.isolate(3);
   c.tick_all(100);
   EXPECT_EQ(c.raft(1).role(), Role::kLeader);
-  EXPECT_EQ(c.raft(1).term(), Term{1});
+  EXPECT_EQ(c.raft(1).term(), kFirstTerm);
 }
 
 // Thesis §4.2.3: a server that hears from a current leader ignores vote requests, even of a
@@ -267,7 +270,7 @@ TEST(RaftElection, FollowersOfALiveLeaderIgnoreVoteRequests) {
   vote.log_term = c.raft(2).log().last_term();
   c.raft(2).step(vote);
   c.settle();
-  EXPECT_EQ(c.raft(2).term(), Term{1});
+  EXPECT_EQ(c.raft(2).term(), kFirstTerm);
   EXPECT_EQ(c.raft(2).leader(), n(1));
 }
 
@@ -356,13 +359,13 @@ TEST(RaftPersistence, ARestartedServerKeepsItsTermAndVote) {
   Cluster c(3, Options{.pre_vote = false, .check_quorum = false});
   c.elect(1);
   c.restart(2);
-  EXPECT_EQ(c.raft(2).term(), Term{1});
+  EXPECT_EQ(c.raft(2).term(), kFirstTerm);
   EXPECT_EQ(c.raft(2).hard_state().vote, n(1));
   Message vote;
   vote.type = MessageType::kVote;
   vote.from = n(3);
   vote.to = n(2);
-  vote.term = Term{1};
+  vote.term = kFirstTerm;
   vote.index = LogIndex{9};
   vote.log_term = Term{9};
   c.raft(2).step(vote);
@@ -381,7 +384,7 @@ TEST(RaftTransfer, LeadershipMovesToAnUpToDateFollower) {
   ASSERT_TRUE(c.raft(1).transfer_leadership(n(3)).is_ok());
   c.settle();
   EXPECT_EQ(c.raft(3).role(), Role::kLeader);
-  EXPECT_EQ(c.raft(3).term(), Term{2});
+  EXPECT_EQ(c.raft(3).term(), kFirstTerm.next());
   EXPECT_EQ(c.raft(1).role(), Role::kFollower);
   ASSERT_TRUE(c.propose(3, "after").is_ok());
   c.tick_all(4);

@@ -5,6 +5,8 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,11 @@ struct Counter {
 using Term = Counter<struct TermTag>;
 using LogIndex = Counter<struct LogIndexTag>;
 
-enum class EntryType : std::uint8_t { kNormal, kNoop };
+enum class EntryType : std::uint8_t {
+  kNormal,      // the application's data
+  kNoop,        // a new leader's first entry (Raft §5.4.2)
+  kMembership,  // a membership change: data is encode(Membership) (thesis §4.1)
+};
 
 struct Entry {
   Term term;
@@ -46,6 +52,57 @@ struct HardState {
   bool operator==(const HardState&) const = default;
 };
 
+// Who takes part: voters elect and make a majority; learners only receive the log (async
+// read replicas). A server is in at most one of the two sets.
+struct Membership {
+  std::set<NodeId> voters;
+  std::set<NodeId> learners;
+
+  bool is_voter(NodeId id) const { return voters.count(id) > 0; }
+  bool is_learner(NodeId id) const { return learners.count(id) > 0; }
+  bool is_member(NodeId id) const { return is_voter(id) || is_learner(id); }
+  bool operator==(const Membership&) const = default;
+};
+
+// One membership change: the unit of the thesis's one-server-at-a-time algorithm (§4.1).
+struct ConfChange {
+  enum class Kind : std::uint8_t {
+    kAddLearner,  // a new server starts receiving the log, without a vote
+    kAddVoter,    // a learner (or a new server) becomes a voter
+    kRemove,      // a voter or learner leaves
+  };
+  Kind kind = Kind::kAddLearner;
+  NodeId node = NodeId::kNone;
+
+  bool operator==(const ConfChange&) const = default;
+};
+
+// A membership entry's data is the whole membership it sets: "voters=1,2,3 learners=4".
+std::string encode(const Membership& m);
+// nothing when `data` is not an encoded Membership
+std::optional<Membership> decode_membership(std::string_view data);
+// The membership after `change`, which Raft::propose_membership has validated.
+Membership apply(Membership m, const ConfChange& change);
+
+// The application's state as of `index` (its last entry's term is `term`), with the
+// membership in force there, standing in for every entry up to `index` (Raft §7).
+struct Snapshot {
+  LogIndex index;
+  Term term;
+  Membership membership;
+  std::string data;  // opaque to Raft: the application's serialized state
+
+  bool operator==(const Snapshot&) const = default;
+};
+
+// A linearizable read may be served once the server has applied up to `index` (thesis §6.4).
+struct ReadState {
+  LogIndex index;
+  std::string context;  // the caller's, from read_index()
+
+  bool operator==(const ReadState&) const = default;
+};
+
 enum class MessageType : std::uint8_t {
   kPreVote,  // Raft thesis §9.6: would you vote for me at term+1?
   kPreVoteResp,
@@ -56,6 +113,9 @@ enum class MessageType : std::uint8_t {
   kHeartbeat,  // AppendEntries without entries; carries the commit index
   kHeartbeatResp,
   kTimeoutNow,  // leadership transfer (thesis §3.10): campaign now, skipping pre-vote
+  kReadIndex,   // a follower asks the leader for a read index (thesis §6.4)
+  kReadIndexResp,
+  kSnapshot,  // InstallSnapshot (§7): replaces a follower's log it cannot catch up by entries
 };
 
 std::string_view to_string(MessageType type);
@@ -80,6 +140,14 @@ struct Message {
   // kVote of a leadership transfer: the leader asked for it, so servers that still hear that
   // leader vote anyway (thesis §4.2.3 makes this exception).
   bool leader_transfer = false;
+  // kHeartbeat and its response: the leader's heartbeat round, echoed. A majority's
+  // acknowledgement of round r proves the leader still led when r was sent: ReadIndex and the
+  // read lease count rounds (thesis §6.4).
+  std::uint64_t round = 0;
+  // kReadIndex and its response: the follower's read context, echoed. kReadIndexResp:
+  // `index` is the read index; reject when the leader could not serve it.
+  std::string context;
+  std::optional<Snapshot> snapshot;  // kSnapshot
 };
 
 }  // namespace spofless::raft
