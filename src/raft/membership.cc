@@ -194,7 +194,7 @@ Result<LogIndex> Raft::propose_membership(ConfChange change) {
   membership_entries_[index] = next;
   set_membership(next);
   broadcast_append();
-  maybe_commit();  // a change that leaves fewer voters may already have its majority
+  if (maybe_commit()) on_commit();  // a change that leaves fewer voters may have its majority
   return index;
 }
 
