@@ -470,7 +470,8 @@ void Raft::advance(const Ready& rd) {
   SPOFLESS_CHECK(ready_pending_, "advance() follows ready()");
   ready_pending_ = false;
   if (rd.hard_state) persisted_hard_state_ = *rd.hard_state;
-  if (rd.snapshot) snapshot_unpersisted_ = false;
+  // A newer snapshot restored since ready() still waits for its own Ready.
+  if (rd.snapshot && rd.snapshot->index == snapshot_.index) snapshot_unpersisted_ = false;
   if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (!rd.committed.empty()) log_.applied_to(rd.committed.back().index);
   // The leader's own write may complete a durable majority (thesis §10.2.1).
