@@ -345,6 +345,7 @@ void Raft::step_follower(const Message& m) {
   }
   election_elapsed_ = 0;
   leader_ = m.from;
+  fresh_start_ = false;  // from here on, in_lease() follows this leader
   if (m.type == MessageType::kAppend) {
     handle_append(m);
   } else if (m.type == MessageType::kHeartbeat) {
