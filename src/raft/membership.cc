@@ -160,8 +160,11 @@ Status Raft::validate(const ConfChange& change) const {
         return invalid_argument(
             fmt::format("a cluster has at most {} voters", limits::kRaftMaxVoters));
       }
+      // A learner whose match is below the snapshot still needs the snapshot, however few
+      // entries the log holds after it: it is not caught up.
       if (const Progress& pr = progress_.at(change.node);
-          log_.last_index().value - pr.match().value > config_.max_entries_per_append) {
+          log_.last_index().value - pr.match().value > config_.max_entries_per_append ||
+          pr.match() < log_.snapshot_index()) {
         return unavailable(fmt::format("learner {} is {} entries behind; promote it once caught up",
                                        node, log_.last_index().value - pr.match().value));
       }

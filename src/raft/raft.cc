@@ -218,7 +218,10 @@ void Raft::tick() {
     if (is_voter()) {
       campaign(config_.pre_vote ? Election::kPreVote : Election::kVote);
     } else {
-      reset_election_timer();  // a learner or a removed server never campaigns
+      // A learner or a removed server never campaigns, but it forgets a leader it has not
+      // heard from: kept, that leader would hold its §4.2.3 lease forever, and a learner
+      // promoted without knowing it yet would refuse the votes that a new leader needs.
+      become_follower(term_, NodeId::kNone);
     }
   }
 }
@@ -242,7 +245,17 @@ void Raft::step(const Message& m) {
     if (m.type != MessageType::kPreVote && !future_grant) {
       bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
                          m.type == MessageType::kSnapshot;
+      std::uint32_t elapsed = election_elapsed_;
+      std::uint32_t timeout = randomized_timeout_;
       become_follower(m.term, from_leader ? m.from : NodeId::kNone);
+      if (m.type == MessageType::kVote) {
+        // Only a granted vote restarts the election timer (Raft Figure 2). A candidate whose
+        // log is behind cannot win; if its requests restarted everyone's timer, the servers
+        // that could win would never time out first, and a lagging voter that keeps
+        // campaigning (no pre-vote, no check-quorum) would keep the cluster leaderless.
+        election_elapsed_ = elapsed;
+        randomized_timeout_ = timeout;
+      }
     }
   } else if (m.term < term_) {
     // Tell a stale leader or pre-candidate about the newer term; with check-quorum or

@@ -1,168 +1,94 @@
 #include "sim/raft_sim.h"
 
 #include <algorithm>
-#include <deque>
-#include <map>
-#include <memory>
-#include <optional>
-#include <set>
 
 #include <fmt/format.h>
 
-#include "check/linearizability.h"
-#include "core/random.h"
 #include "raft/memory_storage.h"
-#include "raft/raft.h"
+#include "sim/simulation.h"
 
 namespace spofless::sim {
-namespace {
 
-using raft::Entry;
-using raft::LogIndex;
-using raft::Message;
-using raft::NodeId;
-using raft::Ready;
-using raft::Role;
-using raft::Term;
+namespace {
 
 constexpr std::size_t kTraceEvents = 200;
 
-// A client operation travels through the log as "<op id>|<w or r>|<key>|<value>".
-struct Op {
-  std::uint64_t id = 0;
-  std::size_t client = 0;
-  check::OpKind kind = check::OpKind::kRead;
-  std::string key;
-  std::string value;
-  NodeId node = NodeId::kNone;  // where it was proposed; that node answers
-  std::int64_t call = 0;
-};
+}  // namespace
 
-std::string encode(const Op& op) {
-  return fmt::format("{}|{}|{}|{}", op.id, op.kind == check::OpKind::kWrite ? 'w' : 'r', op.key,
-                     op.value);
+std::string serialize(const Kv& kv) {
+  std::string out;
+  for (const auto& [key, value] : kv) out += fmt::format("{}={}\n", key, value);
+  return out;
 }
 
-struct Decoded {
-  std::uint64_t id = 0;
-  bool write = false;
-  std::string key;
-  std::string value;
-};
+Kv deserialize(const std::string& data) {
+  Kv kv;
+  for (std::size_t at = 0; at < data.size();) {
+    std::size_t eq = data.find('=', at);
+    std::size_t end = data.find('\n', eq);
+    kv[data.substr(at, eq - at)] = data.substr(eq + 1, end - eq - 1);
+    at = end + 1;
+  }
+  return kv;
+}
 
-Decoded decode(const std::string& data) {
-  Decoded d;
+std::string encode_write(const Op& op) { return fmt::format("{}|{}|{}", op.id, op.key, op.value); }
+
+Write decode_write(const std::string& data) {
   std::size_t a = data.find('|');
   std::size_t b = data.find('|', a + 1);
-  std::size_t c = data.find('|', b + 1);
-  d.id = std::stoull(data.substr(0, a));
-  d.write = data[a + 1] == 'w';
-  d.key = data.substr(b + 1, c - b - 1);
-  d.value = data.substr(c + 1);
-  return d;
+  return Write{std::stoull(data.substr(0, a)), data.substr(a + 1, b - a - 1), data.substr(b + 1)};
 }
 
-struct Node {
-  std::unique_ptr<raft::Raft> raft;  // null while crashed
-  raft::PersistentState disk;
-  std::optional<Ready> pending;  // handed out, not yet persisted
-  std::uint64_t persist_at = 0;
-  std::uint64_t restart_at = 0;
-  std::map<std::string, std::string> kv;  // the state machine
-  Role last_role = Role::kFollower;
-};
-
-struct Client {
-  std::optional<Op> outstanding;
-  std::uint64_t next_at = 0;
-  std::uint64_t sequence = 0;
-};
-
-class Simulation {
- public:
-  explicit Simulation(const RaftSimOptions& o) : o_(o), random_(o.seed) {
-    for (std::uint64_t i = 1; i <= o.nodes; ++i) voters_.push_back(NodeId{i});
-    for (NodeId id : voters_) {
-      node_random_[id] =
-          std::make_unique<SeededRandom>(o.seed * 7919 + static_cast<std::uint64_t>(id));
-      start(id);
-    }
-    clients_.resize(o.clients);
+Simulation::Simulation(const RaftSimOptions& o) : o_(o), random_(o.seed) {
+  for (std::uint64_t i = 1; i <= o.nodes; ++i) first_voters_.push_back(NodeId{i});
+  servers_ = first_voters_;
+  if (o.membership_changes) servers_.push_back(NodeId{o.nodes + 1});  // the spare: joins later
+  committed_memberships_[LogIndex{1}] =
+      Membership{{first_voters_.begin(), first_voters_.end()}, {}};
+  for (NodeId id : servers_) {
+    node_random_[id] = std::make_unique<SeededRandom>(o.seed * 7919 + number(id));
+    nodes_[id].bootstraps = number(id) <= o.nodes;
+    start(id);
   }
+  clients_.resize(o.clients);
+}
 
-  RaftSimResult run();
+void Simulation::event(std::string text) {
+  trace_.push_back(fmt::format("t={} {}", now_, text));
+  if (trace_.size() > kTraceEvents) trace_.pop_front();
+}
 
- private:
-  bool chance(double p) { return random_.uniform(0, 999'999) < p * 1'000'000; }
-  void event(std::string text) {
-    trace_.push_back(fmt::format("t={} {}", now_, text));
-    if (trace_.size() > kTraceEvents) trace_.pop_front();
+void Simulation::fail(std::string why) {
+  if (result_.ok) {
+    result_.ok = false;
+    result_.failure = std::move(why);
   }
-  void fail(std::string why) {
-    if (result_.ok) {
-      result_.ok = false;
-      result_.failure = std::move(why);
-    }
-  }
-
-  void start(NodeId id);
-  void crash(NodeId id);
-  void inject_faults();
-  void deliver();
-  void send(const Message& m);
-  void process(NodeId id);
-  void apply(NodeId id, const Entry& e);
-  void check_leaders();
-  void run_clients(bool calm);
-  void finish_op(Client& c, std::optional<std::string> read_value);
-  void record(const Op& op, std::optional<std::int64_t> returned,
-              std::optional<std::string> read_value);
-  void check_end();
-  std::string describe(NodeId id) const;
-
-  const RaftSimOptions o_;
-  SeededRandom random_;
-  std::vector<NodeId> voters_;
-  std::map<NodeId, std::unique_ptr<SeededRandom>> node_random_;
-  std::map<NodeId, Node> nodes_;
-  std::map<std::pair<std::uint64_t, std::uint64_t>, Message> wire_;  // (deliver at, seq)
-  std::uint64_t seq_ = 0;
-  std::set<std::pair<NodeId, NodeId>> cut_;
-  std::uint64_t heal_at_ = 0;
-  std::uint64_t now_ = 0;
-  std::vector<Client> clients_;
-  std::uint64_t next_op_id_ = 1;
-  std::vector<check::Operation> history_;
-  std::set<std::uint64_t> acked_writes_;
-  std::map<std::uint64_t, std::pair<Term, std::string>> committed_;  // index -> entry
-  std::set<std::uint64_t> applied_ops_;
-  std::map<std::uint64_t, NodeId> leader_of_term_;
-  std::optional<std::pair<std::uint64_t, Term>> leader_crash_;  // (tick, term) awaiting failover
-  NodeId transfer_to_ = NodeId::kNone;  // the target of the last transfer, until it leads
-  std::deque<std::string> trace_;
-  RaftSimResult result_;
-};
+}
 
 void Simulation::start(NodeId id) {
   Node& n = nodes_[id];
   raft::Config config;
   config.id = id;
-  config.voters = voters_;
+  if (n.bootstraps) config.voters = first_voters_;
   config.pre_vote = o_.pre_vote;
   config.check_quorum = o_.check_quorum;
+  config.read_mode = o_.read_mode;
   config.testing_grant_stale_votes = o_.plant_bug;
   n.raft = std::make_unique<raft::Raft>(config, n.disk, *node_random_.at(id));
   n.pending.reset();
-  n.kv.clear();
+  n.kv = deserialize(n.disk.snapshot.data);
+  n.applied = n.disk.snapshot.index;
   n.last_role = Role::kFollower;
+  n.reads_asked.clear();
+  n.reads_confirmed.clear();
 }
 
 void Simulation::crash(NodeId id) {
   Node& n = nodes_.at(id);
   if (n.raft->role() == Role::kLeader) leader_crash_ = {{now_, n.raft->term()}};
-  event(fmt::format("crash n{} ({} at term {}; unpersisted work lost)",
-                    static_cast<std::uint64_t>(id), raft::to_string(n.raft->role()),
-                    n.raft->term().value));
+  event(fmt::format("crash n{} ({} at term {}; unpersisted work lost)", number(id),
+                    raft::to_string(n.raft->role()), n.raft->term().value));
   n.raft.reset();
   n.pending.reset();
   n.restart_at = now_ + random_.uniform(10, 60);
@@ -175,37 +101,50 @@ void Simulation::inject_faults() {
     event("network healed");
   }
   if (cut_.empty() && chance(o_.partition_per_tick)) {
-    NodeId victim = voters_[random_.uniform(0, voters_.size() - 1)];
+    NodeId victim = servers_[random_.uniform(0, servers_.size() - 1)];
     bool one_way = chance(0.3);
-    for (NodeId other : voters_) {
+    for (NodeId other : servers_) {
       if (other == victim) continue;
       cut_.insert({victim, other});
       if (!one_way) cut_.insert({other, victim});
     }
     heal_at_ = now_ + random_.uniform(20, 120);
-    event(fmt::format("partition: n{} cut off{}", static_cast<std::uint64_t>(victim),
+    event(fmt::format("partition: n{} cut off{}", number(victim),
                       one_way ? " (its messages out are lost, it still hears)" : ""));
     ++result_.partitions;
   }
-  if (chance(o_.transfer_per_tick)) {
-    for (auto& [id, n] : nodes_) {
-      if (!n.raft || n.raft->role() != Role::kLeader) continue;
-      NodeId to = voters_[random_.uniform(0, voters_.size() - 1)];
-      if (to == id || !n.raft->transfer_leadership(to).is_ok()) break;
-      transfer_to_ = to;
-      ++result_.transfers;
-      event(fmt::format("n{} transfers leadership to n{}", static_cast<std::uint64_t>(id),
-                        static_cast<std::uint64_t>(to)));
-      break;
+  if (chance(o_.transfer_per_tick)) transfer_leadership();
+  if (o_.membership_changes && chance(o_.membership_change_per_tick)) change_membership();
+  // Crash only while a majority of every membership that may be in force stays up, so that
+  // the cluster can make progress between faults.
+  if (chance(o_.crash_per_tick)) {
+    NodeId victim = servers_[random_.uniform(0, servers_.size() - 1)];
+    if (nodes_.at(victim).raft && majorities_survive_crash(victim)) crash(victim);
+  }
+}
+
+void Simulation::transfer_leadership() {
+  NodeId from = leader();
+  if (from == NodeId::kNone) return;
+  raft::Raft& r = *nodes_.at(from).raft;
+  std::vector<NodeId> voters(r.membership().voters.begin(), r.membership().voters.end());
+  NodeId to = voters[random_.uniform(0, voters.size() - 1)];
+  if (to == from || !r.transfer_leadership(to).is_ok()) return;
+  transfer_to_ = to;
+  ++result_.transfers;
+  event(fmt::format("n{} transfers leadership to n{}", number(from), number(to)));
+}
+
+NodeId Simulation::leader() const {
+  NodeId newest = NodeId::kNone;
+  Term term;
+  for (const auto& [id, n] : nodes_) {
+    if (n.raft && n.raft->role() == Role::kLeader && n.raft->term() >= term) {
+      newest = id;
+      term = n.raft->term();
     }
   }
-  std::size_t down = 0;
-  for (auto& [id, n] : nodes_) down += n.raft ? 0 : 1;
-  // Crash at most a minority, so that a majority can make progress between faults.
-  if (down < (o_.nodes - 1) / 2 && chance(o_.crash_per_tick)) {
-    NodeId victim = voters_[random_.uniform(0, voters_.size() - 1)];
-    if (nodes_.at(victim).raft) crash(victim);
-  }
+  return newest;
 }
 
 void Simulation::send(const Message& m) {
@@ -219,20 +158,22 @@ void Simulation::send(const Message& m) {
 
 void Simulation::deliver() {
   while (!wire_.empty() && wire_.begin()->first.first <= now_) {
-    Message m = wire_.begin()->second;
-    wire_.erase(wire_.begin());
+    auto item = wire_.extract(wire_.begin());
+    const Message& m = item.mapped();
     Node& to = nodes_.at(m.to);
     if (!to.raft || cut_.count({m.from, m.to})) continue;
     to.raft->step(m);
   }
 }
 
+// One Ready, as a server does it: the leader's appends go out at once, the rest once the disk
+// write (which takes a few ticks) is done; a crash before then loses the Ready.
 void Simulation::process(NodeId id) {
   Node& n = nodes_.at(id);
   if (!n.raft) return;
   if (!n.pending && n.raft->has_ready()) {
     n.pending = n.raft->ready();
-    for (const Message& m : n.pending->messages) send(m);  // leader appends: not waiting
+    for (const Message& m : n.pending->messages) send(m);
     n.persist_at = now_ + random_.uniform(0, o_.max_disk_ticks);
   }
   if (!n.pending || now_ < n.persist_at) return;
@@ -240,161 +181,83 @@ void Simulation::process(NodeId id) {
   n.pending.reset();
   raft::persist(n.disk, rd);
   for (const Message& m : rd.messages_after_persist) send(m);
+  if (rd.snapshot) install_snapshot(id, *rd.snapshot);
   for (const Entry& e : rd.committed) apply(id, e);
+  take_read_states(id, rd.read_states);
   n.raft->advance(rd);
+  serve_reads(id);
+  maybe_compact(id);
+}
+
+void Simulation::install_snapshot(NodeId id, const raft::Snapshot& s) {
+  Node& n = nodes_.at(id);
+  n.kv = deserialize(s.data);
+  n.applied = s.index;
+  ++result_.snapshots_installed;
+  event(fmt::format("n{} installs a snapshot at index {} (term {})", number(id), s.index.value,
+                    s.term.value));
+  check_snapshot(id, s);
 }
 
 void Simulation::apply(NodeId id, const Entry& e) {
-  // State-machine safety: every server applies the same entry at the same index.
-  auto [it, fresh] = committed_.try_emplace(e.index.value, e.term, e.data);
-  if (!fresh && (it->second.first != e.term || it->second.second != e.data)) {
-    fail(fmt::format("state machine safety: n{} applied term {} at index {}, others term {}",
-                     static_cast<std::uint64_t>(id), e.term.value, e.index.value,
-                     it->second.first.value));
-  }
-  if (fresh && leader_crash_ && e.term > leader_crash_->second) {
-    result_.failover_ticks.push_back(now_ - leader_crash_->first);
-    leader_crash_.reset();
-  }
-  if (e.type != raft::EntryType::kNormal) return;
-  Decoded d = decode(e.data);
   Node& n = nodes_.at(id);
-  std::optional<std::string> read;
-  if (d.write) {
-    n.kv[d.key] = d.value;
-  } else if (auto v = n.kv.find(d.key); v != n.kv.end()) {
-    read = v->second;
+  if (e.index != n.applied.next()) {
+    fail(fmt::format("apply order: n{} applies index {} after {}", number(id), e.index.value,
+                     n.applied.value));
   }
-  applied_ops_.insert(d.id);
-  for (Client& c : clients_) {
-    if (c.outstanding && c.outstanding->id == d.id && c.outstanding->node == id) {
-      finish_op(c, read);
-    }
-  }
-}
-
-// Adds an operation to the history: returned at `returned` (unset: outcome unknown), having
-// read `read_value` if it is a read.
-void Simulation::record(const Op& op, std::optional<std::int64_t> returned,
-                        std::optional<std::string> read_value) {
-  std::optional<std::string> value =
-      op.kind == check::OpKind::kWrite ? std::optional<std::string>(op.value) : read_value;
-  history_.push_back(check::Operation{op.client, op.kind, op.key, value, op.call, returned});
-}
-
-void Simulation::finish_op(Client& c, std::optional<std::string> read_value) {
-  const Op& op = *c.outstanding;
-  record(op, static_cast<std::int64_t>(now_), read_value);
-  if (op.kind == check::OpKind::kWrite) acked_writes_.insert(op.id);
-  ++result_.ops_ok;
-  c.outstanding.reset();
-  c.next_at = now_ + random_.uniform(0, 5);
-}
-
-void Simulation::run_clients(bool calm) {
-  for (std::size_t i = 0; i < clients_.size(); ++i) {
-    Client& c = clients_[i];
-    if (c.outstanding &&
-        static_cast<std::int64_t>(now_) > c.outstanding->call + o_.op_deadline_ticks) {
-      // Deadline: the outcome is unknown (it may still commit later).
-      const Op& op = *c.outstanding;
-      event(fmt::format("client {} gave up on op {} proposed at n{}: {}", i, op.id,
-                        static_cast<std::uint64_t>(op.node), describe(op.node)));
-      if (calm && op.call > static_cast<std::int64_t>(o_.chaos_ticks + o_.calm_ticks / 3)) {
-        fail(fmt::format("liveness: client {} op {} timed out after the network healed", i, op.id));
+  check_entry(id, e);
+  n.applied = e.index;
+  if (e.type == raft::EntryType::kNormal) {
+    Write w = decode_write(e.data);
+    n.kv[w.key] = w.value;
+    for (Client& c : clients_) {
+      if (c.outstanding && c.outstanding->id == w.id && c.outstanding->node == id) {
+        acked_writes_[w.id] = {e.index, e.term};
+        finish_op(c, std::nullopt);
       }
-      record(op, std::nullopt, std::nullopt);
-      ++result_.ops_unknown;
-      c.outstanding.reset();
-      c.next_at = now_ + random_.uniform(1, 10);
     }
-    if (c.outstanding || now_ < c.next_at) continue;
-    NodeId target = voters_[random_.uniform(0, voters_.size() - 1)];
-    Node& n = nodes_.at(target);
-    if (!n.raft || n.raft->role() != Role::kLeader) {
-      c.next_at = now_ + 1;  // retry on another server
-      continue;
-    }
-    Op op;
-    op.id = next_op_id_++;
-    op.client = i;
-    op.kind = chance(0.5) ? check::OpKind::kWrite : check::OpKind::kRead;
-    op.key = fmt::format("k{}", random_.uniform(0, o_.keys - 1));
-    op.value = fmt::format("c{}-{}", i, ++c.sequence);
-    op.node = target;
-    op.call = static_cast<std::int64_t>(now_);
-    if (n.raft->propose(encode(op)).is_ok()) c.outstanding = op;
   }
+  check_state(id, e.index, serialize(n.kv));
+}
+
+// Compacts once enough applied entries follow the snapshot: small logs, so that lagging and
+// restarted followers often need InstallSnapshot.
+void Simulation::maybe_compact(NodeId id) {
+  Node& n = nodes_.at(id);
+  const raft::RaftLog& log = n.raft->log();
+  if (n.applied.value - n.raft->snapshot().index.value <= o_.compact_after_entries) return;
+  // Raft compacts only what it knows applied and durable; the leader may apply entries a
+  // majority of followers made durable before its own disk has.
+  if (n.applied != log.applied() || n.applied > log.stable()) return;
+  if (Status s = n.raft->compact(n.applied, serialize(n.kv)); !s.is_ok()) {
+    fail(fmt::format("n{} refused to compact at applied index {}: {}", number(id), n.applied.value,
+                     s.message()));
+    return;
+  }
+  raft::persist_compaction(n.disk, n.raft->snapshot());
+  check_snapshot(id, n.raft->snapshot());
+  ++result_.compactions;
+  event(fmt::format("n{} compacts its log up to index {}", number(id), n.applied.value));
 }
 
 std::string Simulation::describe(NodeId id) const {
   const Node& n = nodes_.at(id);
   if (!n.raft) return "crashed";
+  const raft::RaftLog& log = n.raft->log();
   std::string out =
-      fmt::format("{} term {} last {} stable {} commit {}", raft::to_string(n.raft->role()),
-                  n.raft->term().value, n.raft->log().last_index().value,
-                  n.raft->log().stable().value, n.raft->log().committed().value);
+      fmt::format("{} term {} snapshot {} last {} stable {} commit {} applied {} ({})",
+                  raft::to_string(n.raft->role()), n.raft->term().value, log.snapshot_index().value,
+                  log.last_index().value, log.stable().value, log.committed().value,
+                  n.applied.value, raft::encode(n.raft->membership()));
   for (const raft::FollowerProgress& p : n.raft->progress()) {
-    out +=
-        fmt::format("; n{} match {} {} quiet {}", static_cast<std::uint64_t>(p.id), p.match.value,
-                    p.replicating ? "replicating" : "probing", p.ticks_since_contact);
+    out += fmt::format("; n{} match {} {} quiet {}", number(p.id), p.match.value,
+                       p.replicating ? "replicating" : "probing", p.ticks_since_contact);
   }
   return out;
 }
 
-void Simulation::check_leaders() {
-  for (auto& [id, n] : nodes_) {
-    if (!n.raft) continue;
-    Role role = n.raft->role();
-    if (role == Role::kLeader && n.last_role != Role::kLeader) {
-      std::uint64_t term = n.raft->term().value;
-      auto [it, fresh] = leader_of_term_.try_emplace(term, id);
-      if (!fresh && it->second != id) {
-        fail(fmt::format("election safety: n{} and n{} both lead term {}",
-                         static_cast<std::uint64_t>(it->second), static_cast<std::uint64_t>(id),
-                         term));
-      }
-      ++result_.elections;
-      if (id == transfer_to_) {
-        ++result_.transfers_completed;
-        transfer_to_ = NodeId::kNone;
-      }
-      event(fmt::format("n{} leads term {}", static_cast<std::uint64_t>(id), term));
-      // Leader completeness: it holds every entry committed so far.
-      for (const auto& [index, entry] : committed_) {
-        if (n.raft->log().term_at(LogIndex{index}) != entry.first) {
-          fail(fmt::format("leader completeness: n{} leads term {} without committed index {}",
-                           static_cast<std::uint64_t>(id), term, index));
-          break;
-        }
-      }
-    }
-    n.last_role = role;
-  }
-}
-
-void Simulation::check_end() {
-  for (Client& c : clients_) {  // still waiting at the end: outcome unknown
-    if (!c.outstanding) continue;
-    record(*c.outstanding, std::nullopt, std::nullopt);
-  }
-  bool leader = std::any_of(nodes_.begin(), nodes_.end(), [](const auto& kv) {
-    return kv.second.raft && kv.second.raft->role() == Role::kLeader;
-  });
-  if (!leader) fail("liveness: no leader after the network healed and every server restarted");
-  for (std::uint64_t id : acked_writes_) {
-    if (!applied_ops_.count(id)) fail(fmt::format("acknowledged write {} was lost", id));
-  }
-  auto verdict = check::check_linearizable(history_);
-  if (!verdict.is_ok()) {
-    fail("linearizability checker refused the history: " + verdict.status().message());
-  } else if (verdict->verdict == check::Verdict::kNotLinearizable) {
-    fail(fmt::format("linearizability: key {} is not linearizable:\n{}", verdict->key,
-                     verdict->explanation));
-  }
-}
-
 RaftSimResult Simulation::run() {
+  constexpr std::uint64_t kLogMatchingEveryTicks = 20;
   std::uint64_t end = o_.chaos_ticks + o_.calm_ticks;
   for (now_ = 1; now_ <= end && result_.ok; ++now_) {
     bool calm = now_ > o_.chaos_ticks;
@@ -404,26 +267,26 @@ RaftSimResult Simulation::run() {
       cut_.clear();
       event("calm: network healed, crashed servers restart");
     }
+    retire_disruptive_servers();
     for (auto& [id, n] : nodes_) {
-      if (!n.raft && (calm || now_ >= n.restart_at)) {
+      if (!n.raft && !n.retired && (calm || now_ >= n.restart_at)) {
         start(id);
-        event(fmt::format("restart n{}", static_cast<std::uint64_t>(id)));
+        event(fmt::format("restart n{}", number(id)));
       }
     }
     for (auto& [id, n] : nodes_) {
       if (n.raft) n.raft->tick();
     }
     deliver();
-    for (NodeId id : voters_) process(id);
+    for (NodeId id : servers_) process(id);
     check_leaders();
+    if (now_ % kLogMatchingEveryTicks == 0) check_log_matching();
     run_clients(calm);
   }
   if (result_.ok) check_end();
   result_.trace.assign(trace_.begin(), trace_.end());
   return result_;
 }
-
-}  // namespace
 
 RaftSimResult run_raft_sim(const RaftSimOptions& options) { return Simulation(options).run(); }
 

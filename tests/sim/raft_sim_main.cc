@@ -2,8 +2,8 @@
 //   raft_sim --seeds 2000             CI: seeds 1..2000 across scenario kinds
 //   raft_sim --seed 1234 --trace      replay one seed exactly, printing its events
 //   raft_sim --seeds 300 --plant-bug --expect-failure   the checkers catch a planted bug
-// A seed's scenario (3 or 5 servers, pre-vote and check-quorum on or off) follows from the
-// seed, so a seed alone replays it.
+// A seed's scenario (3 or 5 servers, pre-vote and check-quorum on or off, ReadIndex or lease
+// reads, membership changes on or off) follows from the seed, so a seed alone replays it.
 
 #include <algorithm>
 
@@ -20,6 +20,10 @@ spofless::sim::RaftSimOptions scenario(std::uint64_t seed, bool plant_bug) {
   o.nodes = seed % 2 == 0 ? 3 : 5;
   o.pre_vote = (seed / 2) % 2 == 0;
   o.check_quorum = (seed / 4) % 2 == 0;
+  // Lease reads rest on check-quorum's promise not to vote while a leader is heard.
+  bool lease = o.check_quorum && (seed / 8) % 2 == 0;
+  o.read_mode = lease ? spofless::raft::ReadMode::kLease : spofless::raft::ReadMode::kReadIndex;
+  o.membership_changes = (seed / 16) % 2 == 0;
   o.plant_bug = plant_bug;
   return o;
 }
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
   std::uint64_t failed = 0;
   std::uint64_t elections = 0, crashes = 0, partitions = 0, ops = 0, unknown = 0;
   std::uint64_t transfers = 0, transfers_completed = 0;
+  std::uint64_t reads = 0, membership_changes = 0, resets = 0, snapshots = 0, compactions = 0;
   std::vector<std::uint64_t> failovers;
   for (std::uint64_t s = first; s < first + seeds; ++s) {
     spofless::sim::RaftSimOptions o = scenario(s, plant_bug);
@@ -60,24 +65,34 @@ int main(int argc, char** argv) {
     transfers_completed += r.transfers_completed;
     ops += r.ops_ok;
     unknown += r.ops_unknown;
+    reads += r.reads_ok;
+    membership_changes += r.membership_changes;
+    resets += r.resets;
+    snapshots += r.snapshots_installed;
+    compactions += r.compactions;
     failovers.insert(failovers.end(), r.failover_ticks.begin(), r.failover_ticks.end());
     if (trace || (!r.ok && !expect_failure)) {
       for (const std::string& e : r.trace) fmt::print("  {}\n", e);
     }
     if (r.ok) continue;
     ++failed;
-    fmt::print("SEED={} FAILED ({} servers, pre_vote={}, check_quorum={}): {}\n", s, o.nodes,
-               o.pre_vote, o.check_quorum, r.failure);
+    fmt::print(
+        "SEED={} FAILED ({} servers, pre_vote={}, check_quorum={}, lease_reads={}, "
+        "membership_changes={}): {}\n",
+        s, o.nodes, o.pre_vote, o.check_quorum, o.read_mode == spofless::raft::ReadMode::kLease,
+        o.membership_changes, r.failure);
     fmt::print("replay: {} --seed {}{} --trace\n", argv[0], s, plant_bug ? " --plant-bug" : "");
     if (expect_failure) break;
   }
   std::sort(failovers.begin(), failovers.end());
   fmt::print(
       "seeds {}..{}: {} elections, {} crashes, {} partitions, {} leadership transfers "
-      "({} completed), {} ops acknowledged, {} unknown; leader failovers {} (median {} "
-      "ticks to the next commit)\n",
+      "({} completed), {} ops acknowledged ({} reads), {} unknown; {} membership changes "
+      "committed, {} servers replaced; {} compactions, {} snapshots installed; leader failovers "
+      "{} (median {} ticks to the next commit)\n",
       first, first + seeds - 1, elections, crashes, partitions, transfers, transfers_completed, ops,
-      unknown, failovers.size(), failovers.empty() ? 0 : failovers[failovers.size() / 2]);
+      reads, unknown, membership_changes, resets, compactions, snapshots, failovers.size(),
+      failovers.empty() ? 0 : failovers[failovers.size() / 2]);
   if (expect_failure) {
     fmt::print("{}\n", failed > 0 ? "planted bug caught" : "planted bug NOT caught");
     return failed > 0 ? 0 : 1;
