@@ -161,6 +161,37 @@ TEST(RaftMembership, PromotionWaitsUntilTheLearnerCatchesUp) {
   EXPECT_EQ(c.raft(4).role(), Role::kLeader);
 }
 
+// Thesis §4.2.3 with §4.2.1: a learner that has not heard from the leader for an election
+// timeout forgets it. A learner promoted without knowing it yet still holds that leader's lease
+// otherwise, and ignores the vote requests that the remaining voters need from it.
+TEST(RaftMembership, ALearnerPromotedUnawaresStillVotesOnceTheLeaderIsGone) {
+  Cluster c(3);  // pre-vote and check-quorum on
+  c.elect(1);
+  add_learner(c, 1, 4);
+  ASSERT_TRUE(c.read(1, "heartbeat").is_ok());  // a heartbeat round: 4 has just heard from 1
+  ASSERT_EQ(c.raft(4).leader(), n(1));
+  c.cut(1, 4);
+  Result<LogIndex> promoted = c.change(1, Kind::kAddVoter, 4);
+  ASSERT_TRUE(promoted.is_ok());
+  ASSERT_GE(c.raft(1).log().committed(), *promoted);  // 1, 2 and 3: three of four voters
+  c.stop(1);
+  EXPECT_EQ(c.raft(4).membership(), members({1, 2, 3}, {4}));  // 4 missed its promotion
+  // 4 hears nothing for 2T - 1 ticks: longer than any timeout it can draw in [T, 2T).
+  for (int t = 0; t < 19; ++t) c.tick(4);
+  EXPECT_EQ(c.raft(4).leader(), NodeId::kNone);
+  // Then its clock stalls while 2 and 3 campaign: with 1 gone, every election needs 4's vote.
+  for (int t = 0; t < 100 && c.leaders().empty(); ++t) {
+    c.tick(2);
+    c.tick(3);
+  }
+  std::vector<std::uint64_t> leaders = c.leaders();
+  ASSERT_EQ(leaders.size(), 1u);
+  EXPECT_NE(leaders[0], 4u);
+  c.tick(leaders[0]);
+  EXPECT_EQ(c.raft(4).membership(), members({1, 2, 3, 4}));
+  EXPECT_EQ(c.raft(4).leader(), n(leaders[0]));
+}
+
 // With four voters a majority is three: the promoted server counts.
 TEST(RaftMembership, APromotedVoterCountsInMajorities) {
   Cluster c(3);

@@ -72,6 +72,28 @@ TEST(RaftElection, AServerWithAStaleLogCannotWin) {
   EXPECT_EQ(c.raft(2).role(), Role::kLeader);
 }
 
+// Figure 2: a follower restarts its election timer on a vote it grants, not on every vote
+// request of a higher term. Otherwise a voter whose log is behind, campaigning again and again
+// (no pre-vote, no check-quorum), would hold off the timeout of the servers that could win,
+// and the cluster would stay leaderless.
+TEST(RaftElection, RefusedVoteRequestsDoNotHoldOffTheServersThatCanWin) {
+  Cluster c(3, Options{.pre_vote = false, .check_quorum = false});
+  c.elect(1);
+  c.isolate(3);
+  ASSERT_TRUE(c.propose(1, "committed").is_ok());  // on 1 and 2 only
+  c.stop(1);
+  c.heal();
+  // 3's clock runs three times as fast: it campaigns within 7 ticks of 2's, sooner than any
+  // election timeout of 2's ([10, 20) ticks), and 2 refuses each vote (§5.4.1).
+  for (int t = 0; t < 100 && c.leaders().empty(); ++t) {
+    c.tick_all(1);
+    c.tick(3);
+    c.tick(3);
+  }
+  EXPECT_GT(c.raft(3).term(), kFirstTerm.next());  // 3 campaigned, and lost, more than once
+  EXPECT_EQ(c.leaders(), std::vector<std::uint64_t>{2});
+}
+
 // Thesis §9.6: a server cut off from the others campaigns without raising its term, so on
 // rejoining it does not depose a healthy leader.
 TEST(RaftPreVote, ARejoiningServerDoesNotDisruptTheLeader) {

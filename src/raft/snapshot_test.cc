@@ -250,6 +250,33 @@ TEST(RaftSnapshot, ALearnerAddedAfterCompactionLearnsItselfFromEntries) {
   EXPECT_EQ(c.raft(4).membership(), members({1, 2, 3, 4}));
 }
 
+// Thesis §4.2.1 with chapter 5: a learner whose match is below the leader's snapshot still
+// needs the snapshot, so it is not caught up, however few entries follow the snapshot.
+TEST(RaftSnapshot, ALearnerThatStillNeedsTheSnapshotIsNotPromoted) {
+  Cluster c(3);
+  c.elect(1);
+  add_learner(c, 1, 4);
+  c.isolate(4);
+  write(c, 1, 1, 3);
+  ASSERT_TRUE(c.compact(1).is_ok());
+  write(c, 1, 4, 4);  // one entry after the snapshot: well within one append batch
+  const RaftLog& log = c.raft(1).log();
+  ASSERT_LT(log.last_index().value - log.snapshot_index().value,
+            limits::kRaftMaxEntriesPerAppend);
+  Result<LogIndex> early = c.change(1, Kind::kAddVoter, 4);
+  ASSERT_FALSE(early.is_ok());
+  EXPECT_EQ(early.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(early.status().message().find("behind"), std::string::npos);
+  EXPECT_EQ(c.raft(1).membership(), members({1, 2, 3}, {4}));
+  c.heal();
+  c.tick_all(2);  // 4 loads the snapshot and the entry after it
+  ASSERT_EQ(c.loaded_snapshots(4).size(), 1u);
+  EXPECT_EQ(c.state(4), values(1, 4));
+  ASSERT_TRUE(c.change(1, Kind::kAddVoter, 4).is_ok());
+  c.tick_all(2);
+  EXPECT_EQ(c.raft(4).membership(), members({1, 2, 3, 4}));
+}
+
 // Figure 2 with §7: a restart reads back the snapshot and the entries after it; the log, the
 // commit index and the membership are as before, and the state machine starts from the
 // snapshot and re-applies only what follows it.
