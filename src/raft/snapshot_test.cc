@@ -9,8 +9,10 @@
 namespace spofless::raft {
 namespace {
 
+using testing::add_learner;
 using testing::Cluster;
 using testing::data_of;
+using testing::expect_error;
 using testing::Fate;
 using testing::members;
 using testing::n;
@@ -20,12 +22,6 @@ void write(Cluster& c, std::uint64_t leader, int from, int to) {
   for (int i = from; i <= to; ++i) {
     ASSERT_TRUE(c.propose(leader, "w" + std::to_string(i)).is_ok()) << i;
   }
-}
-
-void add_learner(Cluster& c, std::uint64_t leader, std::uint64_t id) {
-  c.add_server(id);
-  ASSERT_TRUE(c.change(leader, Kind::kAddLearner, id).is_ok());
-  c.tick_all(2);
 }
 
 std::vector<std::string> values(int from, int to) {
@@ -263,10 +259,7 @@ TEST(RaftSnapshot, ALearnerThatStillNeedsTheSnapshotIsNotPromoted) {
   const RaftLog& log = c.raft(1).log();
   ASSERT_LT(log.last_index().value - log.snapshot_index().value,
             limits::kRaftMaxEntriesPerAppend);
-  Result<LogIndex> early = c.change(1, Kind::kAddVoter, 4);
-  ASSERT_FALSE(early.is_ok());
-  EXPECT_EQ(early.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(early.status().message().find("behind"), std::string::npos);
+  expect_error(c.change(1, Kind::kAddVoter, 4).status(), StatusCode::kUnavailable, "behind");
   EXPECT_EQ(c.raft(1).membership(), members({1, 2, 3}, {4}));
   c.heal();
   c.tick_all(2);  // 4 loads the snapshot and the entry after it

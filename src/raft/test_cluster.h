@@ -300,6 +300,22 @@ class Cluster {
   Filter filter_;
 };
 
+// Adds server `id` to the cluster led by `leader` as a learner, and lets it catch up.
+inline void add_learner(Cluster& c, std::uint64_t leader, std::uint64_t id) {
+  c.add_server(id);
+  Result<LogIndex> index = c.change(leader, ConfChange::Kind::kAddLearner, id);
+  ASSERT_TRUE(index.is_ok()) << index.status().to_string();
+  c.tick_all(2);
+  ASSERT_GE(c.raft(leader).log().committed(), *index);
+  ASSERT_EQ(c.raft(id).log().last_index(), c.raft(leader).log().last_index());
+}
+
+// Expects `status` to be an error of `code` whose message mentions `about`.
+inline void expect_error(const Status& status, StatusCode code, std::string_view about) {
+  EXPECT_EQ(status.code(), code) << status.to_string();
+  EXPECT_NE(status.message().find(about), std::string_view::npos) << status.to_string();
+}
+
 // The membership with these voters and learners.
 inline Membership members(std::set<std::uint64_t> voters, std::set<std::uint64_t> learners = {}) {
   Membership m;
