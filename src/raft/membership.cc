@@ -96,14 +96,9 @@ LogIndex Raft::membership_index() const {
 void Raft::load_membership() {
   membership_entries_.clear();
   for (LogIndex i = log_.first_index(); i <= log_.last_index(); i = i.next()) {
-    const Entry* e = log_.entry(i);
-    if (e->type != EntryType::kMembership) continue;
-    std::optional<Membership> m = decode_membership(e->data);
-    SPOFLESS_CHECK(m.has_value(), "a membership entry decodes");
-    membership_entries_[i] = *m;
+    note_membership(*log_.entry(i));
   }
-  set_membership(membership_entries_.empty() ? snapshot_.membership
-                                             : membership_entries_.rbegin()->second);
+  use_newest_membership();
 }
 
 void Raft::after_place(const std::vector<Entry>& placed) {
@@ -112,12 +107,18 @@ void Raft::after_place(const std::vector<Entry>& placed) {
     const Entry* e = log_.entry(item.first);
     return e == nullptr || e->type != EntryType::kMembership;
   });
-  for (const Entry& e : placed) {
-    if (e.type != EntryType::kMembership) continue;
-    std::optional<Membership> m = decode_membership(e.data);
-    SPOFLESS_CHECK(m.has_value(), "a membership entry decodes");
-    membership_entries_[e.index] = *m;
-  }
+  for (const Entry& e : placed) note_membership(e);
+  use_newest_membership();
+}
+
+void Raft::note_membership(const Entry& e) {
+  if (e.type != EntryType::kMembership) return;
+  std::optional<Membership> m = decode_membership(e.data);
+  SPOFLESS_CHECK(m.has_value(), "a membership entry decodes");
+  membership_entries_[e.index] = std::move(*m);
+}
+
+void Raft::use_newest_membership() {
   set_membership(membership_entries_.empty() ? snapshot_.membership
                                              : membership_entries_.rbegin()->second);
 }
@@ -191,14 +192,14 @@ Result<LogIndex> Raft::propose_membership(ConfChange change) {
     return unavailable("the leader has not committed an entry of its term yet");
   }
   if (Status valid = validate(change); !valid.is_ok()) return valid;
-  Membership next = apply(membership_, change);
-  LogIndex index = log_.last_index().next();
-  log_.append({Entry{term_, index, EntryType::kMembership, encode(next)}});
-  membership_entries_[index] = next;
-  set_membership(next);
+  Entry entry{term_, log_.last_index().next(), EntryType::kMembership,
+              encode(apply(membership_, change))};
+  log_.append({entry});
+  note_membership(entry);
+  use_newest_membership();
   broadcast_append();
   if (maybe_commit()) on_commit();  // a change that leaves fewer voters may have its majority
-  return index;
+  return entry.index;
 }
 
 // --- Snapshots ---
@@ -227,7 +228,7 @@ void Raft::restore(const Snapshot& snapshot) {
   snapshot_ = snapshot;
   snapshot_unpersisted_ = true;
   membership_entries_.clear();
-  set_membership(snapshot.membership);
+  use_newest_membership();  // the snapshot's
 }
 
 }  // namespace spofless::raft

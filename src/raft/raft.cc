@@ -56,14 +56,6 @@ std::string_view to_string(Role role) {
   return "unknown";
 }
 
-namespace {
-
-bool is_empty(const PersistentState& s) {
-  return s.hard_state == HardState{} && s.snapshot.index == LogIndex{} && s.entries.empty();
-}
-
-}  // namespace
-
 Raft::Raft(Config config, PersistentState state, Random& random)
     : config_(std::move(config)),
       random_(random),
@@ -82,7 +74,8 @@ Raft::Raft(Config config, PersistentState state, Random& random)
                  "lease reads need check_quorum");
   persisted_hard_state_ = state.hard_state;
   fresh_start_ = config_.read_mode == ReadMode::kLease;
-  if (is_empty(state) && !voters.empty()) {
+  bool disk_empty = persisted_hard_state_ == HardState{} && log_.last_index() == LogIndex{};
+  if (disk_empty && !voters.empty()) {
     // Bootstrap: the first membership is entry 1, committed, identical on every first voter,
     // so that a server joining later learns it from the log like any other change.
     // The entry is not stable yet: the first Ready persists it.

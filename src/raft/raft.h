@@ -216,6 +216,7 @@ class Raft {
   void on_commit();  // the leader's commit index moved
 
   // read_index.cc: linearizable reads.
+  bool reads_full() const;  // pending reads at the limit: shed more
   void leader_read(NodeId from, std::string context);
   void start_pending_reads();  // once the leader has committed in its term
   void confirm_reads();        // after a heartbeat response
@@ -225,6 +226,8 @@ class Raft {
   // membership.cc: membership changes and snapshots.
   LogIndex membership_index() const;  // of the newest membership entry (or the snapshot)
   void load_membership();  // from the snapshot and the log's membership entries
+  void note_membership(const Entry& e);  // records `e` if it is a membership entry
+  void use_newest_membership();          // the newest noted, or the snapshot's
   void set_membership(const Membership& m);
   void after_place(const std::vector<Entry>& placed);  // a follower placed entries
   Status validate(const ConfChange& change) const;

@@ -24,11 +24,13 @@ constexpr std::size_t kMaxUnconfirmedRounds = 1024;
 
 }  // namespace
 
+bool Raft::reads_full() const {
+  return pending_reads_.size() + reads_before_commit_.size() >= limits::kRaftMaxPendingReads;
+}
+
 Status Raft::read_index(std::string context) {
-  if (pending_reads_.size() + reads_before_commit_.size() >= limits::kRaftMaxPendingReads) {
-    return resource_exhausted("too many reads pending");
-  }
   if (role_ == Role::kLeader) {
+    if (reads_full()) return resource_exhausted("too many reads pending");
     leader_read(config_.id, std::move(context));
     return Status::ok();
   }
@@ -43,17 +45,17 @@ Status Raft::read_index(std::string context) {
 }
 
 void Raft::leader_read(NodeId from, std::string context) {
-  PendingRead read{0, log_.committed(), std::move(context), from};
-  if (pending_reads_.size() + reads_before_commit_.size() >= limits::kRaftMaxPendingReads) {
-    Message r;  // shed: the follower's caller retries
+  if (reads_full()) {  // only a forwarded read gets here: shed it, the follower's caller retries
+    Message r;
     r.type = MessageType::kReadIndexResp;
     r.to = from;
     r.term = term_;
     r.reject = true;
-    r.context = std::move(read.context);
+    r.context = std::move(context);
     send(std::move(r));
     return;
   }
+  PendingRead read{0, log_.committed(), std::move(context), from};
   if (!committed_in_term()) {
     reads_before_commit_.push_back(std::move(read));
     return;

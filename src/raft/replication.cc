@@ -40,11 +40,11 @@ bool Raft::quorum_active() {
 }
 
 void Raft::step_leader(const Message& m) {
-  auto it = progress_.find(m.from);
   if (m.type == MessageType::kReadIndex) {
     leader_read(m.from, m.context);
     return;
   }
+  auto it = progress_.find(m.from);
   if (it == progress_.end()) return;
   Progress& pr = it->second;
   pr.recent_active = true;
