@@ -47,9 +47,10 @@ std::string clip(std::string_view text) {
   return std::string(text.substr(0, end)) + "...";
 }
 
-// A JSON string literal; invalid UTF-8 becomes U+FFFD instead of an exception.
-std::string json_quoted(const std::string& text) {
-  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// One line of JSON; invalid UTF-8 becomes U+FFFD instead of an exception.
+template <typename Json>
+std::string dump_repairing_utf8(const Json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool needs_quotes(std::string_view text) {
@@ -71,7 +72,7 @@ void append_text_value(std::string& out, const Field& field) {
         using V = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<V, std::string>) {
           std::string clipped = clip(v);
-          out += needs_quotes(clipped) ? json_quoted(clipped) : clipped;
+          out += needs_quotes(clipped) ? dump_repairing_utf8(nlohmann::json(clipped)) : clipped;
         } else if constexpr (std::is_same_v<V, bool>) {
           out += v ? "true" : "false";
         } else {
@@ -136,7 +137,7 @@ std::string format_event(LogFormat format, std::chrono::system_clock::time_point
           },
           f.value);
     }
-    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return dump_repairing_utf8(line);
   }
   std::string out = fmt::format("{} {} {} {}", format_time(at), to_string(level), role, event);
   for (const Field& f : fields) {

@@ -239,7 +239,6 @@ Report analyze(const Topology& t) {
   report.system = t.name;
   report.target_availability = t.target_availability;
   std::set<std::string> path = request_path(t);
-  report.request_path_empty = path.empty();
   if (path.empty()) {
     report.findings.push_back(Finding{
         Severity::kInfo, "empty-request-path", "", "no component is on the request path",

@@ -26,10 +26,9 @@ struct ComponentSummary {
 struct Report {
   std::string system;
   std::vector<ComponentSummary> components;
-  std::vector<Finding> findings;                      // sorted by severity, errors first
-  std::optional<double> end_to_end;                   // series product over the request path
+  std::vector<Finding> findings;     // sorted by severity, errors first
+  std::optional<double> end_to_end;  // series product over the request path; unset if it is empty
   std::vector<std::string> availability_unknown_for;  // path components with no estimate
-  bool request_path_empty = false;                    // then there is no end-to-end estimate either
   std::optional<double> target_availability;
 };
 

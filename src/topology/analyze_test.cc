@@ -258,7 +258,8 @@ components:
 )");
   ASSERT_TRUE(t.is_ok());
   Report r = analyze(*t);
-  EXPECT_TRUE(r.request_path_empty);
+  ASSERT_EQ(r.components.size(), 1u);
+  EXPECT_FALSE(r.components[0].on_request_path);
   EXPECT_FALSE(r.end_to_end.has_value());
   EXPECT_THAT(codes(r, Severity::kInfo), ::testing::Contains("empty-request-path:"));
 }

@@ -69,13 +69,13 @@ std::string describe_loss(const Component& c, DomainLevel level, const Loss& los
 
 void check_domains_of(const Topology& t, const Component& c, std::vector<Finding>& out) {
   for (DomainLevel level : kLevels) {
+    Loss loss = largest_domain(t, c, level);
+    // A domain holding one replica is one failure: the replica and capacity checks judge it.
+    if (loss.replicas < 2 || c.replicas - loss.replicas >= must_keep(c)) continue;
     std::set<std::string> available = all_domains(t, level);
     // One zone or region in the whole file: said once, system-wide. One host is not: a
     // single machine under replicated components is the plainest SPOF there is.
     if (available.size() < 2 && level != DomainLevel::kHost) continue;
-    Loss loss = largest_domain(t, c, level);
-    // A domain holding one replica is one failure: the replica and capacity checks judge it.
-    if (loss.replicas < 2 || c.replicas - loss.replicas >= must_keep(c)) continue;
     std::string_view lvl = to_string(level);
     std::uint32_t spread = c.mode == Mode::kQuorum ? 3 : 2;
     out.push_back(component_finding(

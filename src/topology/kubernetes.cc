@@ -208,31 +208,30 @@ std::uint64_t PodCount::of(std::uint64_t pods) const {
   return (pods * value + 99) / 100;  // pods < 2^32 and value <= 100: no overflow
 }
 
+bool LabelSelector::Requirement::matches(const LabelSet& labels) const {
+  auto it = labels.find(key);
+  bool has = it != labels.end();
+  bool listed = has && std::find(values.begin(), values.end(), it->second) != values.end();
+  switch (op) {
+    case Op::kIn:
+      return listed;
+    case Op::kNotIn:
+      return !listed;
+    case Op::kExists:
+      return has;
+    case Op::kDoesNotExist:
+      return !has;
+  }
+  return false;
+}
+
 bool LabelSelector::matches(const LabelSet& labels) const {
   for (const auto& [key, value] : match_labels) {
     auto it = labels.find(key);
     if (it == labels.end() || it->second != value) return false;
   }
-  for (const Requirement& r : match_expressions) {
-    auto it = labels.find(r.key);
-    bool has = it != labels.end();
-    bool listed = has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
-    switch (r.op) {
-      case Requirement::Op::kIn:
-        if (!listed) return false;
-        break;
-      case Requirement::Op::kNotIn:
-        if (listed) return false;
-        break;
-      case Requirement::Op::kExists:
-        if (!has) return false;
-        break;
-      case Requirement::Op::kDoesNotExist:
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
+  return std::all_of(match_expressions.begin(), match_expressions.end(),
+                     [&](const Requirement& r) { return r.matches(labels); });
 }
 
 Result<Manifests> parse_kubernetes(std::string_view yaml_text) {

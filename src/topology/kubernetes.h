@@ -29,6 +29,8 @@ struct LabelSelector {
     std::string key;
     Op op = Op::kExists;
     std::vector<std::string> values;
+
+    bool matches(const LabelSet& labels) const;
   };
   LabelSet match_labels;
   std::vector<Requirement> match_expressions;

@@ -47,20 +47,6 @@ std::string_view to_string(DomainLevel level) {
   return "unknown";
 }
 
-std::optional<Kind> parse_kind(std::string_view text) {
-  for (Kind k : {Kind::kLb, Kind::kWeb, Kind::kCache, Kind::kDb, Kind::kExternal}) {
-    if (text == to_string(k)) return k;
-  }
-  return std::nullopt;
-}
-
-std::optional<Mode> parse_mode(std::string_view text) {
-  for (Mode m : {Mode::kActiveActive, Mode::kActivePassive, Mode::kQuorum}) {
-    if (text == to_string(m)) return m;
-  }
-  return std::nullopt;
-}
-
 Mode default_mode(Kind kind) {
   switch (kind) {
     case Kind::kLb:

@@ -20,14 +20,15 @@ struct SourceLocation {
 
 enum class Kind { kLb, kWeb, kCache, kDb, kExternal };
 enum class Mode { kActiveActive, kActivePassive, kQuorum };
+// Every kind and mode, in the order an error lists them.
+inline constexpr Kind kKinds[] = {Kind::kLb, Kind::kWeb, Kind::kCache, Kind::kDb, Kind::kExternal};
+inline constexpr Mode kModes[] = {Mode::kActiveActive, Mode::kActivePassive, Mode::kQuorum};
 // Failure domains, smallest first.
 enum class DomainLevel { kHost, kZone, kRegion };
 
 std::string_view to_string(Kind kind);
 std::string_view to_string(Mode mode);
 std::string_view to_string(DomainLevel level);
-std::optional<Kind> parse_kind(std::string_view text);
-std::optional<Mode> parse_mode(std::string_view text);
 Mode default_mode(Kind kind);
 
 struct Host {

@@ -102,11 +102,8 @@ Component read_component(const YAML::Node& node, std::size_t index, const Defaul
   Component c;
   c.name = r.required_name("name");
   c.description = r.optional_string("description");
-  c.kind = *parse_kind(r.required_choice("kind", {"lb", "web", "cache", "db", "external"}));
-  c.mode = default_mode(c.kind);
-  if (r.has("mode")) {
-    c.mode = *parse_mode(r.required_choice("mode", {"active-active", "active-passive", "quorum"}));
-  }
+  c.kind = r.required_enum("kind", kKinds);
+  c.mode = r.has("mode") ? r.required_enum("mode", kModes) : default_mode(c.kind);
   read_replicas(r, c);
   c.availability = r.optional_fraction("availability", 1e-9, 1.0);
   if (!c.availability) c.availability = defaults.availability;

@@ -186,14 +186,15 @@ std::string MapReader::optional_string(std::string_view key, std::string fallbac
   return n.Scalar();
 }
 
-std::string MapReader::required_choice(std::string_view key,
+std::size_t MapReader::required_choice(std::string_view key,
                                        const std::vector<std::string_view>& choices) const {
   std::string value = required_string(key);
-  if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+  auto it = std::find(choices.begin(), choices.end(), value);
+  if (it == choices.end()) {
     fail(node(key), fmt::format("{}: unknown {} '{}' (expected one of: {})", field(key), key, value,
                                 fmt::join(choices, ", ")));
   }
-  return value;
+  return static_cast<std::size_t>(it - choices.begin());
 }
 
 std::string name_from(const YAML::Node& node, const std::string& where) {

@@ -60,9 +60,14 @@ class MapReader {
   std::string optional_string(std::string_view key, std::string fallback = {}) const;
   // A DNS-label-like name: [a-z0-9] and '-', starting with a letter or digit.
   std::string required_name(std::string_view key) const;
-  // A string that must be one of `choices`.
-  std::string required_choice(std::string_view key,
-                              const std::vector<std::string_view>& choices) const;
+  // One of `values`, written as to_string() names it; anything else is refused with the
+  // list of names.
+  template <typename Enum, std::size_t N>
+  Enum required_enum(std::string_view key, const Enum (&values)[N]) const {
+    std::vector<std::string_view> names;
+    for (Enum v : values) names.push_back(to_string(v));
+    return values[required_choice(key, names)];
+  }
   std::optional<std::uint32_t> optional_count(std::string_view key, std::uint32_t min,
                                               std::uint32_t max) const;
   // A probability or fraction, written as 0.999 or "99.9%", within [min, max].
@@ -72,6 +77,10 @@ class MapReader {
   std::vector<std::string> name_list(std::string_view key) const;
 
  private:
+  // The index in `choices` of the string under `key`.
+  std::size_t required_choice(std::string_view key,
+                              const std::vector<std::string_view>& choices) const;
+
   YAML::Node node_;
   std::string context_;
 };

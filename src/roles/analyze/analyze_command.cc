@@ -112,6 +112,7 @@ int AnalyzeCommand::run() {
   }
 
   Severity fail_on = parse_severity(fail_on_);
+  Severity min_severity = parse_severity(min_severity_);
   bool failed = false;
   for (const AnalyzedInput& input : analyzed) {
     for (const auto& f : input.analysis.report.findings) failed = failed || f.severity >= fail_on;
@@ -119,12 +120,10 @@ int AnalyzeCommand::run() {
   int exit_code = !errors.empty() ? kExitUsage : failed ? kExitFindings : kExitOk;
 
   if (json_) {
-    std::cout << render_json(analyzed, errors, exit_code, parse_severity(min_severity_)).dump(2)
-              << "\n";
+    std::cout << render_json(analyzed, errors, exit_code, min_severity).dump(2) << "\n";
   } else {
     for (std::size_t i = 0; i < analyzed.size(); ++i) {
-      std::cout << (i > 0 ? "\n" : "")
-                << render_text(analyzed[i], parse_severity(min_severity_), width_);
+      std::cout << (i > 0 ? "\n" : "") << render_text(analyzed[i], min_severity, width_);
     }
   }
   for (const InputError& e : errors) std::cerr << render_error(e);
