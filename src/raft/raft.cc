@@ -100,7 +100,7 @@ void Raft::reset_election_timer() {
       random_.uniform(config_.election_timeout_ticks, 2 * config_.election_timeout_ticks - 1));
 }
 
-void Raft::become_follower(Term term, NodeId leader) {
+void Raft::become_follower(Term term, NodeId leader, Timer timer) {
   if (term != term_) {
     term_ = term;
     vote_ = NodeId::kNone;
@@ -115,7 +115,7 @@ void Raft::become_follower(Term term, NodeId leader) {
   pending_reads_.clear();
   round_ticks_.clear();
   lease_from_tick_.reset();
-  reset_election_timer();
+  if (timer == Timer::kRestart) reset_election_timer();
 }
 
 void Raft::become_pre_candidate() {
@@ -238,17 +238,13 @@ void Raft::step(const Message& m) {
     if (m.type != MessageType::kPreVote && !future_grant) {
       bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
                          m.type == MessageType::kSnapshot;
-      std::uint32_t elapsed = election_elapsed_;
-      std::uint32_t timeout = randomized_timeout_;
-      become_follower(m.term, from_leader ? m.from : NodeId::kNone);
-      if (m.type == MessageType::kVote) {
-        // Only a granted vote restarts the election timer (Raft Figure 2). A candidate whose
-        // log is behind cannot win; if its requests restarted everyone's timer, the servers
-        // that could win would never time out first, and a lagging voter that keeps
-        // campaigning (no pre-vote, no check-quorum) would keep the cluster leaderless.
-        election_elapsed_ = elapsed;
-        randomized_timeout_ = timeout;
-      }
+      // Only a granted vote restarts the election timer (Raft Figure 2), and granting is
+      // decided below. A candidate whose log is behind cannot win; if its requests restarted
+      // everyone's timer, the servers that could win would never time out first, and a
+      // lagging voter that keeps campaigning (no pre-vote, no check-quorum) would keep the
+      // cluster leaderless.
+      Timer timer = m.type == MessageType::kVote ? Timer::kKeep : Timer::kRestart;
+      become_follower(m.term, from_leader ? m.from : NodeId::kNone, timer);
     }
   } else if (m.term < term_) {
     // Tell a stale leader or pre-candidate about the newer term; with check-quorum or

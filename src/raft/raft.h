@@ -180,7 +180,8 @@ class Raft {
   };
 
   // raft.cc: roles, elections, followers, Ready.
-  void become_follower(Term term, NodeId leader);
+  enum class Timer { kRestart, kKeep };  // what becoming a follower does to the election timer
+  void become_follower(Term term, NodeId leader, Timer timer = Timer::kRestart);
   void become_pre_candidate();
   void become_candidate();
   void become_leader();
