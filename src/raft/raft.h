@@ -198,7 +198,7 @@ class Raft {
   void send(Message m);
   Status can_propose() const;  // ok, or why a proposal is refused here now
   bool is_voter() const { return membership_.is_voter(config_.id); }
-  std::size_t quorum() const { return membership_.voters.size() / 2 + 1; }
+  std::size_t quorum() const { return membership_.quorum(); }
   bool committed_in_term() const { return log_.term_at(log_.committed()) == term_; }
 
   // replication.cc: the leader's side of the log.

@@ -61,6 +61,8 @@ struct Membership {
   bool is_voter(NodeId id) const { return voters.count(id) > 0; }
   bool is_learner(NodeId id) const { return learners.count(id) > 0; }
   bool is_member(NodeId id) const { return is_voter(id) || is_learner(id); }
+  // The voters a majority needs (Raft §5.2).
+  std::size_t quorum() const { return voters.size() / 2 + 1; }
   bool operator==(const Membership&) const = default;
 };
 

@@ -15,6 +15,38 @@ constexpr std::size_t kTraceEvents = 200;
 
 }  // namespace
 
+RaftSimCounts& RaftSimCounts::operator+=(const RaftSimCounts& other) {
+  elections += other.elections;
+  crashes += other.crashes;
+  partitions += other.partitions;
+  transfers += other.transfers;
+  transfers_completed += other.transfers_completed;
+  ops_ok += other.ops_ok;
+  ops_unknown += other.ops_unknown;
+  reads_ok += other.reads_ok;
+  membership_changes += other.membership_changes;
+  resets += other.resets;
+  snapshots_installed += other.snapshots_installed;
+  compactions += other.compactions;
+  failover_ticks.insert(failover_ticks.end(), other.failover_ticks.begin(),
+                        other.failover_ticks.end());
+  return *this;
+}
+
+std::string to_string(const RaftSimCounts& c) {
+  std::vector<std::uint64_t> failovers = c.failover_ticks;
+  auto median = failovers.begin() + static_cast<std::ptrdiff_t>(failovers.size() / 2);
+  if (!failovers.empty()) std::nth_element(failovers.begin(), median, failovers.end());
+  return fmt::format(
+      "{} elections, {} crashes, {} partitions, {} leadership transfers ({} completed), {} ops "
+      "acknowledged ({} reads), {} unknown; {} membership changes committed, {} servers "
+      "replaced; {} compactions, {} snapshots installed; leader failovers {} (median {} ticks "
+      "to the next commit)",
+      c.elections, c.crashes, c.partitions, c.transfers, c.transfers_completed, c.ops_ok,
+      c.reads_ok, c.ops_unknown, c.membership_changes, c.resets, c.compactions,
+      c.snapshots_installed, failovers.size(), failovers.empty() ? 0 : *median);
+}
+
 std::string serialize(const Kv& kv) {
   std::string out;
   for (const auto& [key, value] : kv) out += fmt::format("{}={}\n", key, value);
@@ -92,7 +124,7 @@ void Simulation::crash(NodeId id) {
   n.raft.reset();
   n.pending.reset();
   n.restart_at = now_ + random_.uniform(10, 60);
-  ++result_.crashes;
+  ++result_.counts.crashes;
 }
 
 void Simulation::inject_faults() {
@@ -111,7 +143,7 @@ void Simulation::inject_faults() {
     heal_at_ = now_ + random_.uniform(20, 120);
     event(fmt::format("partition: n{} cut off{}", number(victim),
                       one_way ? " (its messages out are lost, it still hears)" : ""));
-    ++result_.partitions;
+    ++result_.counts.partitions;
   }
   if (chance(o_.transfer_per_tick)) transfer_leadership();
   if (o_.membership_changes && chance(o_.membership_change_per_tick)) change_membership();
@@ -131,7 +163,7 @@ void Simulation::transfer_leadership() {
   NodeId to = voters[random_.uniform(0, voters.size() - 1)];
   if (to == from || !r.transfer_leadership(to).is_ok()) return;
   transfer_to_ = to;
-  ++result_.transfers;
+  ++result_.counts.transfers;
   event(fmt::format("n{} transfers leadership to n{}", number(from), number(to)));
 }
 
@@ -193,7 +225,7 @@ void Simulation::install_snapshot(NodeId id, const raft::Snapshot& s) {
   Node& n = nodes_.at(id);
   n.kv = deserialize(s.data);
   n.applied = s.index;
-  ++result_.snapshots_installed;
+  ++result_.counts.snapshots_installed;
   event(fmt::format("n{} installs a snapshot at index {} (term {})", number(id), s.index.value,
                     s.term.value));
   check_snapshot(id, s);
@@ -225,10 +257,11 @@ void Simulation::apply(NodeId id, const Entry& e) {
 void Simulation::maybe_compact(NodeId id) {
   Node& n = nodes_.at(id);
   const raft::RaftLog& log = n.raft->log();
-  if (n.applied.value - n.raft->snapshot().index.value <= o_.compact_after_entries) return;
-  // Raft compacts only what it knows applied and durable; the leader may apply entries a
-  // majority of followers made durable before its own disk has.
+  // Raft compacts only what it knows applied and durable. Its applied index runs ahead of the
+  // state machine's while a snapshot it restored from the leader waits in an unprocessed Ready;
+  // the leader may apply entries a majority of followers made durable before its own disk has.
   if (n.applied != log.applied() || n.applied > log.stable()) return;
+  if (n.applied.value - n.raft->snapshot().index.value <= o_.compact_after_entries) return;
   if (Status s = n.raft->compact(n.applied, serialize(n.kv)); !s.is_ok()) {
     fail(fmt::format("n{} refused to compact at applied index {}: {}", number(id), n.applied.value,
                      s.message()));
@@ -236,7 +269,7 @@ void Simulation::maybe_compact(NodeId id) {
   }
   raft::persist_compaction(n.disk, n.raft->snapshot());
   check_snapshot(id, n.raft->snapshot());
-  ++result_.compactions;
+  ++result_.counts.compactions;
   event(fmt::format("n{} compacts its log up to index {}", number(id), n.applied.value));
 }
 

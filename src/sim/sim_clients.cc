@@ -31,7 +31,7 @@ void Simulation::run_clients(bool calm) {
         fail(fmt::format("liveness: client {} op {} timed out after the network healed", i, op.id));
       }
       record(op, std::nullopt, std::nullopt);
-      ++result_.ops_unknown;
+      ++result_.counts.ops_unknown;
       c.outstanding.reset();
       c.next_at = now_ + random_.uniform(1, 10);
     }
@@ -58,9 +58,10 @@ void Simulation::start_op(std::size_t client) {
   op.node = members[random_.uniform(0, members.size() - 1)];
   op.call = static_cast<std::int64_t>(now_);
   c.next_at = now_ + 1;
-  if (!nodes_.at(op.node).raft) return;
-  if (op.kind == check::OpKind::kWrite && nodes_.at(op.node).raft->leader() != NodeId::kNone) {
-    op.node = nodes_.at(op.node).raft->leader();  // a follower names the leader: redirected
+  const raft::Raft* asked = nodes_.at(op.node).raft.get();
+  if (!asked) return;
+  if (op.kind == check::OpKind::kWrite && asked->leader() != NodeId::kNone) {
+    op.node = asked->leader();  // a follower names the leader: redirected
   }
   Node& n = nodes_.at(op.node);
   if (!n.raft) return;
@@ -104,7 +105,7 @@ void Simulation::serve_reads(NodeId id) {
       if (!c.outstanding || c.outstanding->id != read.op || c.outstanding->node != id) continue;
       auto value = n.kv.find(c.outstanding->key);
       finish_op(c, value == n.kv.end() ? std::nullopt : std::optional(value->second));
-      ++result_.reads_ok;
+      ++result_.counts.reads_ok;
     }
     return true;
   });
@@ -121,7 +122,7 @@ void Simulation::record(const Op& op, std::optional<std::int64_t> returned,
 
 void Simulation::finish_op(Client& c, std::optional<std::string> read_value) {
   record(*c.outstanding, static_cast<std::int64_t>(now_), read_value);
-  ++result_.ops_ok;
+  ++result_.counts.ops_ok;
   c.outstanding.reset();
   c.next_at = now_ + random_.uniform(0, 5);
 }

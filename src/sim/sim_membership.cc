@@ -1,6 +1,8 @@
 // Membership changes under faults, and what they mean for the simulation's own policies:
 // which servers may crash, and when a removed server may come back with an empty disk.
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/simulation.h"
@@ -87,7 +89,7 @@ void Simulation::reset(NodeId id) {
   std::erase_if(wire_,
                 [&](const auto& item) { return item.second.from == id || item.second.to == id; });
   start(id);
-  ++result_.resets;
+  ++result_.counts.resets;
   event(fmt::format("n{} is replaced by a fresh server with an empty disk", number(id)));
 }
 
@@ -97,12 +99,8 @@ void Simulation::reset(NodeId id) {
 // keeps running, and the checkers hold Raft to not being disrupted by it.
 void Simulation::retire_disruptive_servers() {
   if (!o_.membership_changes || o_.pre_vote || o_.check_quorum) return;
-  std::vector<Membership> in_play = memberships_in_play();
   for (auto& [id, n] : nodes_) {
-    if (!n.raft || !n.raft->membership().is_voter(id)) continue;
-    bool listed = false;
-    for (const Membership& m : in_play) listed = listed || m.is_member(id);
-    if (listed) continue;
+    if (!n.raft || !n.raft->membership().is_voter(id) || listed_in_play(id)) continue;
     event(fmt::format("n{} missed its removal and still campaigns: shut down", number(id)));
     n.raft.reset();
     n.pending.reset();
@@ -118,18 +116,24 @@ const Membership& Simulation::committed_membership() const {
 // everything known committed): those a majority of which must stay up.
 std::vector<Membership> Simulation::memberships_in_play() const {
   std::vector<Membership> out{committed_membership()};
-  for (auto it = proposed_memberships_.upper_bound(highest_committed_);
+  for (auto it = proposed_memberships_.upper_bound(highest_committed());
        it != proposed_memberships_.end(); ++it) {
     out.push_back(it->second);
   }
   return out;
 }
 
+bool Simulation::listed_in_play(NodeId id) const {
+  std::vector<Membership> in_play = memberships_in_play();
+  return std::any_of(in_play.begin(), in_play.end(),
+                     [&](const Membership& m) { return m.is_member(id); });
+}
+
 bool Simulation::majorities_survive_crash(NodeId victim) const {
   for (const Membership& m : memberships_in_play()) {
     std::size_t up = 0;
     for (NodeId id : m.voters) up += id != victim && nodes_.at(id).raft ? 1 : 0;
-    if (up < m.voters.size() / 2 + 1) return false;
+    if (up < m.quorum()) return false;
   }
   return true;
 }
@@ -139,9 +143,7 @@ bool Simulation::majorities_survive_crash(NodeId victim) const {
 // listed nowhere may lose its disk: its forgotten vote could otherwise elect a stale server
 // that still counts it as a voter.
 bool Simulation::listed_anywhere(NodeId id) const {
-  for (const Membership& m : memberships_in_play()) {
-    if (m.is_member(id)) return true;
-  }
+  if (listed_in_play(id)) return true;
   for (const auto& [other, n] : nodes_) {
     if (other == id) continue;
     if (n.raft && n.raft->membership().is_member(id)) return true;

@@ -120,6 +120,7 @@ class Simulation {
   void retire_disruptive_servers();
   const Membership& committed_membership() const;
   std::vector<Membership> memberships_in_play() const;
+  bool listed_in_play(NodeId id) const;  // a member of one of memberships_in_play()
   bool majorities_survive_crash(NodeId victim) const;
   bool listed_anywhere(NodeId id) const;
 
@@ -141,6 +142,7 @@ class Simulation {
   void check_new_leader(NodeId id, const raft::Raft& r);
   void check_log_matching();
   void check_end();
+  LogIndex highest_committed() const;  // the newest index some server applied or snapshotted
 
   const RaftSimOptions o_;
   SeededRandom random_;
@@ -158,14 +160,15 @@ class Simulation {
   std::vector<check::Operation> history_;
   // Acknowledged writes: op id -> the (index, term) of the entry that carried it.
   std::map<std::uint64_t, std::pair<LogIndex, Term>> acked_writes_;
-  std::map<std::uint64_t, std::pair<Term, std::string>> committed_;  // index -> entry
-  std::map<std::uint64_t, std::string> state_at_;  // index -> the state machine after it
-  LogIndex highest_committed_;  // the newest index some server applied or holds a snapshot of
+  std::map<LogIndex, std::pair<Term, std::string>> committed_;  // index -> entry applied
+  // Index -> the state machine after it, for every index some server applied or holds a
+  // snapshot of: the newest key is the highest index known committed.
+  std::map<LogIndex, std::string> state_at_;
   // Memberships known committed, by the index they are in force from (an entry's, or a
   // snapshot's), and the ones the simulation proposed that may still commit.
   std::map<LogIndex, Membership> committed_memberships_;
   std::map<LogIndex, Membership> proposed_memberships_;
-  std::map<std::uint64_t, NodeId> leader_of_term_;
+  std::map<Term, NodeId> leader_of_term_;
   std::optional<std::pair<std::uint64_t, Term>> leader_crash_;  // (tick, term) awaiting failover
   NodeId transfer_to_ = NodeId::kNone;  // the target of the last transfer, until it leads
   std::deque<std::string> trace_;

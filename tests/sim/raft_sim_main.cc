@@ -5,8 +5,6 @@
 // A seed's scenario (3 or 5 servers, pre-vote and check-quorum on or off, ReadIndex or lease
 // reads, membership changes on or off) follows from the seed, so a seed alone replays it.
 
-#include <algorithm>
-
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -51,26 +49,14 @@ int main(int argc, char** argv) {
   }
 
   std::uint64_t failed = 0;
-  std::uint64_t elections = 0, crashes = 0, partitions = 0, ops = 0, unknown = 0;
-  std::uint64_t transfers = 0, transfers_completed = 0;
-  std::uint64_t reads = 0, membership_changes = 0, resets = 0, snapshots = 0, compactions = 0;
-  std::vector<std::uint64_t> failovers;
+  // The last seed run (none yet): --expect-failure stops at the first failure.
+  std::uint64_t last = first - 1;
+  spofless::sim::RaftSimCounts totals;
   for (std::uint64_t s = first; s < first + seeds; ++s) {
+    last = s;
     spofless::sim::RaftSimOptions o = scenario(s, plant_bug);
     spofless::sim::RaftSimResult r = spofless::sim::run_raft_sim(o);
-    elections += r.elections;
-    crashes += r.crashes;
-    partitions += r.partitions;
-    transfers += r.transfers;
-    transfers_completed += r.transfers_completed;
-    ops += r.ops_ok;
-    unknown += r.ops_unknown;
-    reads += r.reads_ok;
-    membership_changes += r.membership_changes;
-    resets += r.resets;
-    snapshots += r.snapshots_installed;
-    compactions += r.compactions;
-    failovers.insert(failovers.end(), r.failover_ticks.begin(), r.failover_ticks.end());
+    totals += r.counts;
     if (trace || (!r.ok && !expect_failure)) {
       for (const std::string& e : r.trace) fmt::print("  {}\n", e);
     }
@@ -84,15 +70,7 @@ int main(int argc, char** argv) {
     fmt::print("replay: {} --seed {}{} --trace\n", argv[0], s, plant_bug ? " --plant-bug" : "");
     if (expect_failure) break;
   }
-  std::sort(failovers.begin(), failovers.end());
-  fmt::print(
-      "seeds {}..{}: {} elections, {} crashes, {} partitions, {} leadership transfers "
-      "({} completed), {} ops acknowledged ({} reads), {} unknown; {} membership changes "
-      "committed, {} servers replaced; {} compactions, {} snapshots installed; leader failovers "
-      "{} (median {} ticks to the next commit)\n",
-      first, first + seeds - 1, elections, crashes, partitions, transfers, transfers_completed, ops,
-      reads, unknown, membership_changes, resets, compactions, snapshots, failovers.size(),
-      failovers.empty() ? 0 : failovers[failovers.size() / 2]);
+  fmt::print("seeds {}..{}: {}\n", first, last, spofless::sim::to_string(totals));
   if (expect_failure) {
     fmt::print("{}\n", failed > 0 ? "planted bug caught" : "planted bug NOT caught");
     return failed > 0 ? 0 : 1;
