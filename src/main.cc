@@ -10,6 +10,7 @@
 
 #include "roles/analyze/analyze_command.h"
 #include "roles/common/cli.h"
+#include "roles/db/db_command.h"
 
 int main(int argc, char** argv) {
   using namespace spofless::roles;
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
 
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version and exit");
   AnalyzeCommand analyze(app);
+  DbCommand db(app);
 
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   if (analyze.selected()) return analyze.run();
+  if (db.selected()) return db.run();
   if (version_cmd->parsed()) {
     fmt::print("spofless {}\n", version());
     return kExitOk;

@@ -1,0 +1,65 @@
+#include "roles/db/replies.h"
+
+namespace spofless::db {
+namespace {
+
+void write_reply(proto::RespWriter& w, const kv::Reply& r) {
+  using Kind = kv::Reply::Kind;
+  switch (r.kind) {
+    case Kind::kStatus: return w.simple(r.str);
+    case Kind::kError: return w.error(r.str);
+    case Kind::kInteger: return w.integer(r.integer);
+    case Kind::kBulk: return w.bulk(r.str);
+    case Kind::kNil: return w.null();
+    case Kind::kNilArray: return w.null_array();
+    case Kind::kArray:
+      w.array(r.elements.size());
+      for (const kv::Reply& e : r.elements) write_reply(w, e);
+      return;
+  }
+}
+
+void write_value(proto::RespWriter& w, const proto::RespValue& v) {
+  using Kind = proto::RespValue::Kind;
+  switch (v.kind) {
+    case Kind::kSimple: return w.simple(v.str);
+    case Kind::kError: return w.error(v.str);
+    case Kind::kInteger: return w.integer(v.integer);
+    case Kind::kBulk: return w.bulk(v.str);
+    case Kind::kNull: return w.null();
+    case Kind::kArray:
+      w.array(v.elements.size());
+      for (const proto::RespValue& e : v.elements) write_value(w, e);
+      return;
+  }
+}
+
+}  // namespace
+
+std::string encode_reply(const kv::Reply& reply) {
+  std::string out;
+  proto::RespWriter w(out);
+  write_reply(w, reply);
+  return out;
+}
+
+std::string error_reply(std::string_view message) {
+  std::string out;
+  proto::RespWriter(out).error(message);
+  return out;
+}
+
+std::string status_reply(std::string_view status) {
+  std::string out;
+  proto::RespWriter(out).simple(status);
+  return out;
+}
+
+std::string encode_value(const proto::RespValue& value) {
+  std::string out;
+  proto::RespWriter w(out);
+  write_value(w, value);
+  return out;
+}
+
+}  // namespace spofless::db
