@@ -70,6 +70,32 @@ void Progress::heard_from() {
   if (state_ == State::kReplicate && inflight_.size() >= max_inflight_) inflight_.pop_front();
 }
 
+void Progress::accepted_unverified(LogIndex index) {
+  probe_sent_ = false;
+  while (!inflight_.empty() && inflight_.front() <= index) inflight_.pop_front();
+  if (state_ == State::kSnapshot) {
+    if (index < next_.prev()) return;  // not the snapshot's answer
+    state_ = State::kProbe;
+  }
+  next_ = std::max(next_, index.next());
+}
+
+void Progress::fence(LogIndex last) {
+  if (!fence_.has_value()) fence_ = last;
+}
+
+bool Progress::lower_match(LogIndex proven, LogIndex last) {
+  fence(last);
+  proven_ = true;
+  if (proven >= match_) return false;
+  match_ = proven;
+  // A new loss, or a late report of the known one: either way unflagged acknowledgements up
+  // to `last` may predate it.
+  fence_ = std::max(*fence_, last);
+  reset_to_probe();
+  return true;
+}
+
 void Progress::reset_to_probe() {
   state_ = State::kProbe;
   probe_sent_ = false;

@@ -1,6 +1,6 @@
 // The server's roles, elections, the follower's side of replication, proposals and Ready.
 // The leader's side is in replication.cc, reads in read_index.cc, membership and snapshots in
-// membership.cc.
+// membership.cc, the re-sync of a log that lost entries in lost_log.cc.
 
 #include "raft/raft.h"
 
@@ -62,6 +62,7 @@ Raft::Raft(Config config, PersistentState state, Random& random)
       log_(state.snapshot.index, state.snapshot.term, std::move(state.entries)),
       term_(state.hard_state.term),
       vote_(state.hard_state.vote),
+      log_lost_(config_.log_lost),
       snapshot_(std::move(state.snapshot)) {
   std::set<NodeId> voters(config_.voters.begin(), config_.voters.end());
   SPOFLESS_CHECK(voters.empty() || voters.count(config_.id) == 1,
@@ -75,7 +76,7 @@ Raft::Raft(Config config, PersistentState state, Random& random)
   persisted_hard_state_ = state.hard_state;
   fresh_start_ = config_.read_mode == ReadMode::kLease;
   bool disk_empty = persisted_hard_state_ == HardState{} && log_.last_index() == LogIndex{};
-  if (disk_empty && !voters.empty()) {
+  if (disk_empty && !voters.empty() && !log_lost_) {
     // Bootstrap: the first membership is entry 1, committed, identical on every first voter,
     // so that a server joining later learns it from the log like any other change.
     // The entry is not stable yet: the first Ready persists it.
@@ -83,6 +84,10 @@ Raft::Raft(Config config, PersistentState state, Random& random)
     log_.append({Entry{Term{1}, LogIndex{1}, EntryType::kMembership,
                        encode(Membership{voters, {}})}});
     log_.commit_to(LogIndex{1});
+  } else if (log_lost_) {
+    // The commit index survived the entries it covered: only what is still here is committed
+    // here. The rest comes back from the leader.
+    log_.commit_to(std::min(state.hard_state.commit, log_.last_index()));
   } else {
     log_.commit_to(state.hard_state.commit);
   }
@@ -138,6 +143,7 @@ void Raft::become_candidate() {
 
 void Raft::become_leader() {
   SPOFLESS_CHECK(role_ == Role::kCandidate, "only a candidate becomes leader");
+  SPOFLESS_CHECK(!log_lost_, "a server re-syncing a lost log never campaigns");
   role_ = Role::kLeader;
   leader_ = config_.id;
   progress_.clear();
@@ -208,12 +214,13 @@ void Raft::tick() {
   }
   if (++election_elapsed_ >= config_.election_timeout_ticks) fresh_start_ = false;
   if (election_elapsed_ >= randomized_timeout_) {
-    if (is_voter()) {
+    if (is_voter() && !log_lost_) {
       campaign(config_.pre_vote ? Election::kPreVote : Election::kVote);
     } else {
-      // A learner or a removed server never campaigns, but it forgets a leader it has not
-      // heard from: kept, that leader would hold its §4.2.3 lease forever, and a learner
-      // promoted without knowing it yet would refuse the votes that a new leader needs.
+      // A learner, a removed server or one re-syncing a lost log never campaigns, but it
+      // forgets a leader it has not heard from: kept, that leader would hold its §4.2.3 lease
+      // forever, and a learner promoted without knowing it yet would refuse the votes that a
+      // new leader needs.
       become_follower(term_, NodeId::kNone);
     }
   }
@@ -287,7 +294,9 @@ void Raft::handle_vote_request(const Message& m) {
   bool can_vote = vote_ == m.from || (vote_ == NodeId::kNone && leader_ == NodeId::kNone) ||
                   (pre && m.term > term_);
   bool up_to_date = log_.is_up_to_date(m.index, m.log_term);  // Raft §5.4.1
-  bool grant = can_vote && (up_to_date || config_.testing_grant_stale_votes);
+  // A log that lost entries cannot tell whether the candidate lacks a committed one: §5.4.1
+  // compares against what this server acknowledged, not against what survived.
+  bool grant = can_vote && !log_lost_ && (up_to_date || config_.testing_grant_stale_votes);
   Message r;
   r.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   r.to = m.from;
@@ -333,7 +342,7 @@ void Raft::step_candidate(const Message& m) {
 void Raft::step_follower(const Message& m) {
   switch (m.type) {
     case MessageType::kTimeoutNow:
-      if (is_voter()) campaign(Election::kTransfer);
+      if (is_voter() && !log_lost_) campaign(Election::kTransfer);
       return;
     case MessageType::kReadIndexResp:
       if (!m.reject) read_states_.push_back(ReadState{m.index, m.context});
@@ -369,6 +378,7 @@ void Raft::handle_append(const Message& m) {
     after_place(m.entries);
     log_.commit_to(std::min(m.commit, last));
     r.index = last;
+    note_resync(m, last);
   } else {
     // Reject, with a hint that skips a whole term of conflicting entries per round trip.
     r.reject = true;
@@ -410,6 +420,9 @@ void Raft::handle_snapshot(const Message& m) {
 
 void Raft::send(Message m) {
   m.from = config_.id;
+  if (m.type == MessageType::kAppendResp || m.type == MessageType::kHeartbeatResp) {
+    m.log_lost = log_lost_;
+  }
   bool leader_traffic = role_ == Role::kLeader &&
                         (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
                          m.type == MessageType::kSnapshot ||
@@ -477,6 +490,7 @@ void Raft::advance(const Ready& rd) {
   if (rd.snapshot && rd.snapshot->index == snapshot_.index) snapshot_unpersisted_ = false;
   if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (!rd.committed.empty()) log_.applied_to(rd.committed.back().index);
+  maybe_leave_lost_log();
   // The leader's own write may complete a durable majority (thesis §10.2.1).
   if (role_ == Role::kLeader && maybe_commit()) on_commit();
 }

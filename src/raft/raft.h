@@ -22,8 +22,9 @@
 // log replication with batching, pipelining and per-follower flow control, fast backtracking
 // of rejected appends, leadership transfer (§3.10), linearizable reads by ReadIndex or a
 // leader lease (§6.4), learners and one-server-at-a-time membership changes (§4.1), log
-// compaction with InstallSnapshot (§5, chapter 5 of the thesis), and per-follower progress
-// for monitoring. docs/raft.md says what each guarantees.
+// compaction with InstallSnapshot (§5, chapter 5 of the thesis), per-follower progress for
+// monitoring, and a safe re-sync for a server whose disk lost log entries (Config::log_lost).
+// docs/raft.md says what each guarantees.
 //
 // Single-threaded: one instance belongs to one thread.
 
@@ -69,6 +70,13 @@ struct Config {
   std::size_t max_entries_per_append = limits::kRaftMaxEntriesPerAppend;
   ReadMode read_mode = ReadMode::kReadIndex;
   std::uint32_t max_clock_drift_percent = limits::kRaftMaxClockDriftPercent;
+  // The server starts from a log that lost entries to disk corruption (a bad record in the
+  // middle of its write-ahead log), entries it may have acknowledged. Until it has re-synced
+  // from a leader (log_lost() turns false) it grants no votes or pre-votes, never campaigns,
+  // ignores TimeoutNow, and flags every AppendResp and HeartbeatResp (Message::log_lost) so
+  // that the leader counts only what it still holds. Set it again on every restart until
+  // log_lost() has turned false: the server keeps a marker file. docs/raft.md, "Lost log".
+  bool log_lost = false;
   // Test-only fault: grant votes without the §5.4.1 log check. The simulator turns it on
   // to prove its checkers catch a broken election restriction; nothing else may.
   bool testing_grant_stale_votes = false;
@@ -161,6 +169,10 @@ class Raft {
   NodeId leader() const { return leader_; }
   const RaftLog& log() const { return log_; }
   HardState hard_state() const { return {term_, vote_, log_.committed()}; }
+  // Still re-syncing a log that lost entries (Config::log_lost). Turns false, for good, in the
+  // advance() after which the log durably holds every entry a majority counting this server may
+  // have committed; the server then removes its marker.
+  bool log_lost() const { return log_lost_; }
   std::vector<FollowerProgress> progress() const;  // empty unless leader
   // Leader: whether a read served now without a round trip would be linearizable.
   bool has_lease() const;
@@ -216,6 +228,11 @@ class Raft {
   bool maybe_commit();
   void on_commit();  // the leader's commit index moved
 
+  // lost_log.cc: re-syncing a log that lost entries (docs/raft.md, "Lost log").
+  void note_resync(const Message& m, LogIndex last);  // a follower placed an append up to `last`
+  void maybe_leave_lost_log();                        // in advance()
+  bool take_loss_report(const Message& m, Progress& pr);  // leader: m carries log_lost
+
   // read_index.cc: linearizable reads.
   bool reads_full() const;  // pending reads at the limit: shed more
   void leader_read(NodeId from, std::string context);
@@ -251,6 +268,10 @@ class Raft {
   // timeout. Before a restart it may have promised a leader not to vote for anyone else that
   // long (§4.2.3), and that leader's lease relies on the promise.
   bool fresh_start_ = false;
+  // Re-syncing a log that lost entries (Config::log_lost), and, once an append from a leader
+  // proved it enough, the index the log must hold durably to stop (see note_resync()).
+  bool log_lost_ = false;
+  std::optional<LogIndex> resync_through_;
   NodeId transferee_ = NodeId::kNone;  // leader only: a transfer in progress to this voter
   std::uint32_t transfer_elapsed_ = 0;
 

@@ -57,6 +57,16 @@ void Raft::step_leader(const Message& m) {
 }
 
 void Raft::handle_append_response(const Message& m, Progress& pr) {
+  if (m.log_lost && take_loss_report(m, pr)) {
+    replicate_to(m.from);  // probe from what it proved
+    return;
+  }
+  if (!m.log_lost && !m.reject && pr.fenced(m.index)) {
+    // May predate the follower's loss: it proves nothing about its log now.
+    pr.accepted_unverified(m.index);
+    replicate_to(m.from);
+    return;
+  }
   if (m.reject) {
     // Refine the follower's hint with our own log: skip every entry of a term the
     // follower's hint entry cannot match.
@@ -76,10 +86,12 @@ void Raft::handle_heartbeat_response(const Message& m, Progress& pr) {
   pr.heard_from();
   pr.acked_round = std::max(pr.acked_round, m.round);
   pr.maybe_abort_snapshot(ticks_, config_.election_timeout_ticks);
+  if (m.log_lost) pr.fence(log_.last_index());
   // A follower that lags but has nothing in flight to it (the appends and acks may all have
   // been lost) gets an append even if empty: it either matches or rejects, and a reject sends
-  // it back to probing.
-  if (pr.match() < log_.last_index() && !replicate_to(m.from)) {
+  // it back to probing. So does one re-syncing a lost log, however caught up it looks: its
+  // answer says what it holds now, and a later append tells it that this leader knows.
+  if ((pr.match() < log_.last_index() || m.log_lost) && !replicate_to(m.from)) {
     send_append(m.from, Empty::kSend);
   }
   if (m.from == transferee_) maybe_send_timeout_now(m.from);  // the last one may be lost
@@ -135,6 +147,7 @@ bool Raft::send_append(NodeId to, Empty empty) {
   m.log_term = *prev_term;
   m.entries = log_.slice(pr.next(), log_.last_index(), config_.max_entries_per_append);
   m.commit = log_.committed();
+  m.log_lost = pr.resynced();  // see Raft::note_resync()
   pr.sent(m.entries.empty() ? prev : m.entries.back().index);
   send(std::move(m));
   return true;

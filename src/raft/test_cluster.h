@@ -6,6 +6,7 @@
 // that server's disk. Each server runs a toy state machine: the list of the normal entries'
 // data it applied, which a snapshot serializes as one comma-separated string.
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -91,6 +92,26 @@ class Cluster {
   }
   // The server crashes and stays down: no ticks, no messages in or out, until restart().
   void stop(std::uint64_t id) { nodes_.at(n(id)).stopped = true; }
+  // Whether a server whose disk lost entries knows it (kNoticed: Config::log_lost), or starts
+  // as if nothing happened, as Raft without the lost-log state would (kUnnoticed: for tests
+  // that show what goes wrong then).
+  enum class Loss { kNoticed, kUnnoticed };
+  // The server crashes and its disk loses every entry after `keep_through`, as a corrupt
+  // record in the middle of a write-ahead log would (term, vote and snapshot survive); it
+  // restarts knowing it lost entries. Like a server's marker file, that knowledge survives
+  // further restarts until Raft reports the server re-synced.
+  void restart_losing_log(std::uint64_t id, LogIndex keep_through, Loss loss = Loss::kNoticed) {
+    Node& node = nodes_.at(n(id));
+    std::erase_if(node.disk.entries, [&](const Entry& e) { return e.index > keep_through; });
+    if (loss == Loss::kNoticed) {
+      node.log_lost_marker = true;
+    } else {  // what a server unaware of the loss would need to start at all
+      node.disk.hard_state.commit = std::min(node.disk.hard_state.commit, keep_through);
+    }
+    restart(id);
+  }
+  // Whether the server's marker says it still re-syncs a log that lost entries.
+  bool log_lost_marker(std::uint64_t id) { return nodes_.at(n(id)).log_lost_marker; }
 
   // The server's ready work is done without persisting it for `id` (its disk is slow).
   void hold_disk(std::uint64_t id, bool hold) { nodes_.at(n(id)).disk_held = hold; }
@@ -228,6 +249,7 @@ class Cluster {
     std::vector<ReadState> read_states;
     bool disk_held = false;
     bool stopped = false;
+    bool log_lost_marker = false;  // see restart_losing_log()
   };
 
   void add(NodeId id, Start start_as) {
@@ -247,6 +269,7 @@ class Cluster {
     config.check_quorum = options_.check_quorum;
     config.read_mode = options_.read_mode;
     config.max_entries_per_append = options_.max_entries_per_append;
+    config.log_lost = node.log_lost_marker;
     node.raft = std::make_unique<Raft>(config, node.disk, *node.random);
     node.applied.clear();
     node.loaded_snapshots.clear();
@@ -280,6 +303,7 @@ class Cluster {
     node.applied.insert(node.applied.end(), rd.committed.begin(), rd.committed.end());
     node.read_states.insert(node.read_states.end(), rd.read_states.begin(), rd.read_states.end());
     node.raft->advance(rd);
+    if (!node.raft->log_lost()) node.log_lost_marker = false;  // the server drops its marker
     return true;
   }
 

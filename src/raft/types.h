@@ -150,6 +150,11 @@ struct Message {
   // `index` is the read index; reject when the leader could not serve it.
   std::string context;
   std::optional<Snapshot> snapshot;  // kSnapshot
+  // kAppendResp and kHeartbeatResp from a server that lost log entries to disk corruption
+  // (Config::log_lost): its `index` may be below what the leader recorded as matching. kAppend:
+  // the leader answers that it counts only what that server proved since the loss, which lets
+  // the server leave the lost state (docs/raft.md, "Lost log").
+  bool log_lost = false;
 };
 
 }  // namespace spofless::raft

@@ -18,6 +18,8 @@ constexpr std::size_t kTraceEvents = 200;
 RaftSimCounts& RaftSimCounts::operator+=(const RaftSimCounts& other) {
   elections += other.elections;
   crashes += other.crashes;
+  log_losses += other.log_losses;
+  resyncs += other.resyncs;
   partitions += other.partitions;
   transfers += other.transfers;
   transfers_completed += other.transfers_completed;
@@ -38,13 +40,14 @@ std::string to_string(const RaftSimCounts& c) {
   auto median = failovers.begin() + static_cast<std::ptrdiff_t>(failovers.size() / 2);
   if (!failovers.empty()) std::nth_element(failovers.begin(), median, failovers.end());
   return fmt::format(
-      "{} elections, {} crashes, {} partitions, {} leadership transfers ({} completed), {} ops "
+      "{} elections, {} crashes ({} losing log entries, {} re-synced), {} partitions, {} "
+      "leadership transfers ({} completed), {} ops "
       "acknowledged ({} reads), {} unknown; {} membership changes committed, {} servers "
       "replaced; {} compactions, {} snapshots installed; leader failovers {} (median {} ticks "
       "to the next commit)",
-      c.elections, c.crashes, c.partitions, c.transfers, c.transfers_completed, c.ops_ok,
-      c.reads_ok, c.ops_unknown, c.membership_changes, c.resets, c.compactions,
-      c.snapshots_installed, failovers.size(), failovers.empty() ? 0 : *median);
+      c.elections, c.crashes, c.log_losses, c.resyncs, c.partitions, c.transfers,
+      c.transfers_completed, c.ops_ok, c.reads_ok, c.ops_unknown, c.membership_changes, c.resets,
+      c.compactions, c.snapshots_installed, failovers.size(), failovers.empty() ? 0 : *median);
 }
 
 std::string serialize(const Kv& kv) {
@@ -72,7 +75,8 @@ Write decode_write(const std::string& data) {
   return Write{std::stoull(data.substr(0, a)), data.substr(a + 1, b - a - 1), data.substr(b + 1)};
 }
 
-Simulation::Simulation(const RaftSimOptions& o) : o_(o), random_(o.seed) {
+Simulation::Simulation(const RaftSimOptions& o)
+    : o_(o), random_(o.seed), loss_random_(o.seed * 104729 + 1) {
   for (std::uint64_t i = 1; i <= o.nodes; ++i) first_voters_.push_back(NodeId{i});
   servers_ = first_voters_;
   if (o.membership_changes) servers_.push_back(NodeId{o.nodes + 1});  // the spare: joins later
@@ -107,6 +111,7 @@ void Simulation::start(NodeId id) {
   config.check_quorum = o_.check_quorum;
   config.read_mode = o_.read_mode;
   config.testing_grant_stale_votes = o_.plant_bug;
+  config.log_lost = n.log_lost;
   n.raft = std::make_unique<raft::Raft>(config, n.disk, *node_random_.at(id));
   n.pending.reset();
   n.kv = deserialize(n.disk.snapshot.data);
@@ -125,6 +130,25 @@ void Simulation::crash(NodeId id) {
   n.pending.reset();
   n.restart_at = now_ + random_.uniform(10, 60);
   ++result_.counts.crashes;
+  maybe_lose_log(id);
+}
+
+// The disk loses every entry after a random one (the snapshot, a separate file, survives), as a
+// corrupt record in the middle of the write-ahead log would; the server will restart knowing.
+void Simulation::maybe_lose_log(NodeId id) {
+  Node& n = nodes_.at(id);
+  if (loss_random_.uniform(0, 999'999) >= o_.log_loss * 1'000'000 || n.disk.entries.empty()) {
+    return;
+  }
+  for (const auto& [other, node] : nodes_) {
+    if (node.log_lost) return;
+  }
+  LogIndex first = n.disk.entries.front().index;
+  LogIndex keep{loss_random_.uniform(first.value - 1, n.disk.entries.back().index.value - 1)};
+  std::erase_if(n.disk.entries, [&](const Entry& e) { return e.index > keep; });
+  n.log_lost = true;
+  ++result_.counts.log_losses;
+  event(fmt::format("n{}'s disk loses its log after index {}", number(id), keep.value));
 }
 
 void Simulation::inject_faults() {
@@ -217,6 +241,11 @@ void Simulation::process(NodeId id) {
   for (const Entry& e : rd.committed) apply(id, e);
   take_read_states(id, rd.read_states);
   n.raft->advance(rd);
+  if (n.log_lost && !n.raft->log_lost()) {  // the server drops its marker
+    n.log_lost = false;
+    ++result_.counts.resyncs;
+    event(fmt::format("n{} re-synced its lost log", number(id)));
+  }
   serve_reads(id);
   maybe_compact(id);
 }
@@ -277,11 +306,11 @@ std::string Simulation::describe(NodeId id) const {
   const Node& n = nodes_.at(id);
   if (!n.raft) return "crashed";
   const raft::RaftLog& log = n.raft->log();
-  std::string out =
-      fmt::format("{} term {} snapshot {} last {} stable {} commit {} applied {} ({})",
-                  raft::to_string(n.raft->role()), n.raft->term().value, log.snapshot_index().value,
-                  log.last_index().value, log.stable().value, log.committed().value,
-                  n.applied.value, raft::encode(n.raft->membership()));
+  std::string out = fmt::format(
+      "{} term {} snapshot {} last {} stable {} commit {} applied {} ({}){}",
+      raft::to_string(n.raft->role()), n.raft->term().value, log.snapshot_index().value,
+      log.last_index().value, log.stable().value, log.committed().value, n.applied.value,
+      raft::encode(n.raft->membership()), n.raft->log_lost() ? " log lost" : "");
   for (const raft::FollowerProgress& p : n.raft->progress()) {
     out += fmt::format("; n{} match {} {} quiet {}", number(p.id), p.match.value,
                        p.replicating ? "replicating" : "probing", p.ticks_since_contact);

@@ -2,7 +2,8 @@
 
 // A deterministic simulation of a Raft cluster: one thread, simulated ticks, a seeded network
 // that drops, delays, duplicates and reorders messages and cuts links (both ways or one way),
-// crashes that lose everything not yet persisted, restarts from disk, planned leadership
+// crashes that lose everything not yet persisted (and some, a random suffix of the log on
+// disk: the server restarts knowing its log lost entries), restarts from disk, planned leadership
 // transfers, and register clients with deadlines that write through the leader's log and read
 // through read_index (ReadIndex or lease) on any member, follower and learner included.
 // Optionally, membership changes in flight: a spare server joins as a learner and is promoted,
@@ -40,6 +41,12 @@ struct RaftSimOptions {
   double duplicate = 0.02;
   double partition_per_tick = 0.01;
   double crash_per_tick = 0.005;
+  // Chance that a crash also loses a random suffix of the server's log entries on disk, as a
+  // corrupt record in the middle of a write-ahead log would; the server restarts with
+  // Config::log_lost, and keeps it across restarts until it has re-synced. At most one server
+  // is in that state at a time (two could leave no majority able to elect anyone, correctly).
+  // The runner turns it off with membership changes (see its scenario()).
+  double log_loss = 0.3;
   double transfer_per_tick = 0.003;  // planned leadership transfers, during the faults
   std::size_t clients = 3;
   std::size_t keys = 2;
@@ -60,6 +67,8 @@ struct RaftSimOptions {
 struct RaftSimCounts {
   std::uint64_t elections = 0;  // terms in which a leader was elected
   std::uint64_t crashes = 0;
+  std::uint64_t log_losses = 0;  // crashes that also lost log entries on disk
+  std::uint64_t resyncs = 0;     // servers that left the lost-log state
   std::uint64_t partitions = 0;
   std::uint64_t transfers = 0;            // requested
   std::uint64_t transfers_completed = 0;  // the chosen server became leader

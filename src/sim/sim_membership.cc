@@ -86,6 +86,7 @@ void Simulation::reset(NodeId id) {
   n.disk = {};
   n.bootstraps = false;
   n.retired = false;
+  n.log_lost = false;  // a new disk lost nothing
   std::erase_if(wire_,
                 [&](const auto& item) { return item.second.from == id || item.second.to == id; });
   start(id);

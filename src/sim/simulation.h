@@ -80,6 +80,7 @@ struct Node {
   LogIndex applied;  // the last entry `kv` reflects
   Role last_role = Role::kFollower;
   bool retired = false;                 // shut down after its removal, until it is added again
+  bool log_lost = false;                // its marker: the disk lost log entries, not yet re-synced
   std::set<std::uint64_t> reads_asked;  // op ids passed to read_index, not yet confirmed
   std::vector<ConfirmedRead> reads_confirmed;
 };
@@ -103,6 +104,7 @@ class Simulation {
   // raft_sim.cc
   void start(NodeId id);
   void crash(NodeId id);
+  void maybe_lose_log(NodeId id);  // at a crash
   void inject_faults();
   void transfer_leadership();
   void deliver();
@@ -146,6 +148,8 @@ class Simulation {
 
   const RaftSimOptions o_;
   SeededRandom random_;
+  // Draws for log losses only, so that a run without any replays as it did before they existed.
+  SeededRandom loss_random_;
   std::vector<NodeId> first_voters_;  // 1..N, bootstrapped as entry 1
   std::vector<NodeId> servers_;       // the first voters, and the spare N+1 if any
   std::map<NodeId, std::unique_ptr<SeededRandom>> node_random_;
