@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
@@ -526,14 +527,18 @@ void Node::after_leader_change() {
   asked_reads_.clear();
 }
 
+// Sends go to the members of the membership in force. A joining learner knows no membership
+// until the leader's log reaches it, so until then it dials the voters of --peers, which
+// tells them its address (the hello) and lets the leader reach it.
 void Node::update_peers() {
   const raft::Membership& m = raft_->membership();
-  std::map<NodeId, asio::ip::tcp::endpoint> peers;
-  for (NodeId id : m.voters) {
-    if (id == options_.id) continue;
-    if (auto ep = transport_->peer_address(id)) peers[id] = *ep;
+  std::set<NodeId> members(m.voters.begin(), m.voters.end());
+  members.insert(m.learners.begin(), m.learners.end());
+  if (members.empty()) {
+    for (const auto& [id, endpoint] : options_.peers) members.insert(id);
   }
-  for (NodeId id : m.learners) {
+  std::map<NodeId, asio::ip::tcp::endpoint> peers;
+  for (NodeId id : members) {
     if (id == options_.id) continue;
     if (auto ep = transport_->peer_address(id)) peers[id] = *ep;
   }
