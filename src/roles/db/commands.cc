@@ -10,6 +10,7 @@
 
 #include "core/limits.h"
 #include "io/address.h"
+#include "kv/glob.h"
 #include "proto/resp.h"
 #include "roles/common/cli.h"
 #include "roles/db/node.h"
@@ -73,20 +74,6 @@ const std::vector<std::pair<std::string, std::string>>& config_values() {
       {"cluster-enabled", "no"},
   };
   return values;
-}
-
-bool glob_match(std::string_view pattern, std::string_view s) {
-  // '*' and '?' only: enough for CONFIG GET patterns.
-  if (pattern.empty()) return s.empty();
-  if (pattern[0] == '*') {
-    for (std::size_t i = 0; i <= s.size(); ++i) {
-      if (glob_match(pattern.substr(1), s.substr(i))) return true;
-    }
-    return false;
-  }
-  if (s.empty()) return false;
-  if (pattern[0] != '?' && std::tolower(pattern[0]) != std::tolower(s[0])) return false;
-  return glob_match(pattern.substr(1), s.substr(1));
 }
 
 }  // namespace
@@ -239,8 +226,13 @@ void ClientSession::execute_connection_command(const std::string& name,
     if (argc >= 3 && upper(argv[1]) == "GET") {
       std::vector<std::string> out;
       for (std::size_t i = 2; i < argc; ++i) {
+        // Names are matched without regard to case, as Redis does.
+        std::string pattern = argv[i];
+        std::transform(pattern.begin(), pattern.end(), pattern.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        kv::GlobPattern glob(pattern);
         for (const auto& [key, value] : config_values()) {
-          if (glob_match(argv[i], key)) {
+          if (glob.matches(key)) {
             out.push_back(key);
             out.push_back(value);
           }
