@@ -224,6 +224,8 @@ void Node::drain(std::function<void()> done) {
 void Node::stop() {
   if (stopped_) return;
   stopped_ = true;
+  *alive_ = false;
+  wal_thread_.join();  // a save in progress finishes; its answer is dropped
   ticker_.cancel();
   if (forwarder_) forwarder_->stop();
   if (transport_) transport_->stop();
@@ -281,41 +283,65 @@ void Node::schedule_ready() {
   });
 }
 
+// One Ready at a time: its messages go out at once (the leader's appends travel while its
+// own disk works), its persistence runs on the WAL thread, and the rest waits for that fsync
+// in finish_ready(). Meanwhile this thread keeps stepping messages and taking proposals, so the
+// next Ready carries everything that arrived during the fsync: group commit that grows with
+// the load.
 void Node::process_ready() {
-  NodeId leader_before = last_leader_;
-  while (raft_->has_ready()) {
-    raft::Ready rd = raft_->ready();
-    for (raft::Message& m : rd.messages) transport_->send(std::move(m));
-    if (!rd.entries.empty()) metrics_->ready_batch.observe(static_cast<double>(rd.entries.size()));
-    if (Status s = storage_->save(rd); !s.is_ok()) {
-      // Nothing from this Ready may be acknowledged: the disk did not take it. Carrying on
-      // could vote or ack what is not durable, so the process stops (a supervisor restarts it).
-      obs::error("wal.write_failed", {{"error", s.to_string()}});
-      SPOFLESS_CHECK(false, "write-ahead log write failed; stopping rather than lying");
-    }
-    for (raft::Message& m : rd.messages_after_persist) transport_->send(std::move(m));
-    if (rd.snapshot) {
-      if (Status s = state_.restore(rd.snapshot->data); !s.is_ok()) {
-        obs::error("snapshot.load_failed", {{"index", rd.snapshot->index.value},
-                                            {"error", s.to_string()}});
-        SPOFLESS_CHECK(false, "a leader's snapshot did not load");
+  if (persisting_ || stopped_) return;
+  if (!raft_->has_ready()) return after_ready();
+  auto rd = std::make_shared<raft::Ready>(raft_->ready());
+  for (raft::Message& m : rd->messages) transport_->send(std::move(m));
+  rd->messages.clear();
+  if (!rd->hard_state && !rd->snapshot && rd->entries.empty()) return finish_ready(*rd);
+  if (!rd->entries.empty()) metrics_->ready_batch.observe(static_cast<double>(rd->entries.size()));
+  persisting_ = true;
+  asio::post(wal_thread_, [this, rd, alive = alive_] {
+    Status saved = storage_->save(*rd);
+    asio::post(io_, [this, rd, alive, saved] {
+      if (!*alive) return;
+      persisting_ = false;
+      if (!saved.is_ok()) {
+        // Nothing from this Ready may be acknowledged: the disk did not take it. Carrying on
+        // could vote or ack what is not durable, so the process stops (a supervisor restarts
+        // it, and recovery reads back what did reach the disk).
+        obs::error("wal.write_failed", {{"error", saved.to_string()}});
+        SPOFLESS_CHECK(false, "write-ahead log write failed; stopping rather than lying");
       }
-      last_snapshot_index_ = rd.snapshot->index.value;
-      metrics_->snapshots.inc();
-      obs::info("snapshot.installed", {{"index", rd.snapshot->index.value}});
+      finish_ready(*rd);
+    });
+  });
+}
+
+void Node::finish_ready(raft::Ready& rd) {
+  for (raft::Message& m : rd.messages_after_persist) transport_->send(std::move(m));
+  if (rd.snapshot) {
+    if (Status s = state_.restore(rd.snapshot->data); !s.is_ok()) {
+      obs::error("snapshot.load_failed", {{"index", rd.snapshot->index.value},
+                                          {"error", s.to_string()}});
+      SPOFLESS_CHECK(false, "a leader's snapshot did not load");
     }
-    for (const raft::Entry& e : rd.committed) apply(e);
-    for (raft::ReadState& rs : rd.read_states) {
-      std::uint64_t batch = std::stoull(rs.context);
-      auto it = asked_reads_.find(batch);
-      if (it == asked_reads_.end()) continue;
-      for (PendingRead& r : it->second) confirmed_reads_.emplace(rs.index.value, std::move(r));
-      asked_reads_.erase(it);
-    }
-    raft_->advance(rd);
+    last_snapshot_index_ = rd.snapshot->index.value;
+    metrics_->snapshots.inc();
+    obs::info("snapshot.installed", {{"index", rd.snapshot->index.value}});
   }
+  for (const raft::Entry& e : rd.committed) apply(e);
+  for (raft::ReadState& rs : rd.read_states) {
+    std::uint64_t batch = std::stoull(rs.context);
+    auto it = asked_reads_.find(batch);
+    if (it == asked_reads_.end()) continue;
+    for (PendingRead& r : it->second) confirmed_reads_.emplace(rs.index.value, std::move(r));
+    asked_reads_.erase(it);
+  }
+  raft_->advance(rd);
+  after_ready();
+}
+
+// What follows every Ready: reads, compaction, the re-sync's end, metrics; and the next Ready.
+void Node::after_ready() {
   if (raft_->log().committed().value <= state_.applied()) caught_up_at_ = Clock::now();
-  if (raft_->leader() != leader_before) after_leader_change();
+  if (raft_->leader() != last_leader_) after_leader_change();
   if (log_lost_ && !raft_->log_lost()) {
     log_lost_ = false;
     set_log_lost_marker(false);
@@ -330,6 +356,7 @@ void Node::process_ready() {
   metrics_->applied.set(static_cast<double>(state_.applied()));
   metrics_->keys.set(static_cast<double>(state_.size()));
   metrics_->log_lost.set(log_lost_ ? 1 : 0);
+  if (raft_->has_ready()) schedule_ready();
 }
 
 void Node::apply(const raft::Entry& e) {
@@ -483,6 +510,7 @@ void Node::expire_requests() {
 }
 
 void Node::maybe_compact() {
+  if (persisting_) return;  // the WAL thread owns the storage until its save returns
   std::uint64_t applied = state_.applied();
   if (applied < last_snapshot_index_ + options_.snapshot_entries) return;
   std::string data = state_.snapshot();

@@ -14,7 +14,8 @@
 // linearizable by ReadIndex on any voter or learner (a follower asks the leader for the read
 // index through Raft), or stale on request when the replica is recent enough.
 //
-// Thread model: single-threaded; every member function on the io_context thread.
+// Thread model: every member function on the io_context thread. One helper thread does the
+// write-ahead log's writes and fsyncs (process_ready).
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/random.h"
@@ -138,6 +140,8 @@ class Node {
   void propose_here(kv::Command command, Done done);
   void schedule_ready();
   void process_ready();
+  void finish_ready(raft::Ready& ready);
+  void after_ready();
   void apply(const raft::Entry& entry);
   void serve_reads();
   void request_read_index();
@@ -160,6 +164,11 @@ class Node {
   boost::asio::steady_timer ticker_;
   std::function<void()> drained_;  // set while draining: called once leadership is handed over
   std::chrono::steady_clock::time_point drain_deadline_{};
+  // Saves Ready batches (fsync) so that this thread never waits for the disk. It owns
+  // storage_ from the post of a save until its completion comes back (persisting_).
+  boost::asio::thread_pool wal_thread_{1};
+  bool persisting_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped
   bool ready_scheduled_ = false;
   bool stopped_ = false;
   bool log_lost_ = false;
