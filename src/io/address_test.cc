@@ -39,7 +39,7 @@ TEST(ParseListenAddress, EmptyHostIsRefused) {
   auto endpoint = parse_listen_address(":9100", "admin address");
   ASSERT_FALSE(endpoint.is_ok());
   EXPECT_EQ(endpoint.status().message(),
-            "admin address ':9100': expected HOST:PORT, the host is empty");
+            "admin address ':9100': the host before ':' is empty");
 }
 
 TEST(ParseListenAddress, BadHostIsNamed) {

@@ -18,6 +18,7 @@
 
 #include "core/check.h"
 #include "io/address.h"
+#include "io/listen.h"
 #include "obs/log.h"
 
 namespace spofless::io {
@@ -327,18 +328,9 @@ AdminServer::~AdminServer() { stop(); }
 
 Status AdminServer::listen(const tcp::endpoint& endpoint) {
   SPOFLESS_CHECK(!state_->acceptor_.is_open() && !state_->stopped_, "listen() is called once");
-  tcp::acceptor& acceptor = state_->acceptor_;
-  boost::system::error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) state_->bound_ = acceptor.local_endpoint(ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    return unavailable(fmt::format("admin address {}: {}", to_string(endpoint), ec.message()));
-  }
+  Result<tcp::endpoint> bound = listen_on(state_->acceptor_, endpoint, "admin address");
+  if (!bound) return bound.status();
+  state_->bound_ = *bound;
   obs::info("admin.listening", {{"addr", to_string(state_->bound_)}});
   asio::co_spawn(state_->io_, State::accept_loop(state_), rethrow);
   return Status::ok();

@@ -24,6 +24,7 @@
 
 #include "core/check.h"
 #include "io/address.h"
+#include "io/listen.h"
 #include "obs/log.h"
 #include "proto/frame.h"
 #include "proto/raft_codec.h"
@@ -426,14 +427,7 @@ void PeerTransport::State::add_peer(const std::shared_ptr<State>& self, NodeId i
 
 void PeerTransport::State::close_peer(Peer& peer, const std::string& why) {
   peer.closed = true;
-  if (peer.connected) {
-    peer.connected = false;
-    peer.connected_gauge.set(0);
-    obs::info("peer.disconnected", {{"peer", raw(peer.id)},
-                                    {"addr", to_string(peer.address)},
-                                    {"direction", "outbound"},
-                                    {"reason", why}});
-  }
+  if (peer.connected) on_disconnected(peer, why);
   if (peer.conn) peer.conn->close(why);
   peer.timer.cancel();
   peer.pending.clear();
@@ -786,18 +780,9 @@ PeerTransport::~PeerTransport() { stop(); }
 
 Status PeerTransport::listen(const tcp::endpoint& endpoint) {
   SPOFLESS_CHECK(!state_->acceptor_.is_open() && !state_->stopped_, "listen() is called once");
-  tcp::acceptor& acceptor = state_->acceptor_;
-  boost::system::error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) state_->bound_ = acceptor.local_endpoint(ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    return unavailable(fmt::format("peer address {}: {}", to_string(endpoint), ec.message()));
-  }
+  Result<tcp::endpoint> bound = listen_on(state_->acceptor_, endpoint, "peer address");
+  if (!bound) return bound.status();
+  state_->bound_ = *bound;
   obs::info("peer.listening", {{"addr", to_string(state_->bound_)}});
   asio::co_spawn(state_->io_, State::accept_loop(state_), rethrow);
   return Status::ok();

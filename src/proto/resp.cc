@@ -76,18 +76,31 @@ Line find_inline_line(std::string_view data, std::size_t start, std::size_t max_
   return {LineStatus::kComplete, start + length, start + at + 1};
 }
 
-// Why a header line cannot be read, if it cannot: the error's text and the index it names.
-struct LineFault {
-  std::string what;
-  std::size_t at;
+// A header line "<type><body>\r\n" at data[pos], read with the stream's scan state.
+struct HeaderLine {
+  Step step = Step::kWait;     // kContinue: complete; kWait: not yet; kFailed: the stream failed
+  std::string_view body = {};  // after the type byte, before the CR
+  std::size_t next = 0;        // index of the first byte after the LF
 };
 
-std::optional<LineFault> line_fault(const Line& line, std::string_view data, std::size_t start,
-                                    std::string_view too_long) {
-  if (line.status == LineStatus::kTooLong) return LineFault{std::string(too_long), start};
-  if (line.status != LineStatus::kNoLf) return std::nullopt;
-  return LineFault{fmt::format("expected '\\n' after '\\r', got '{}'", shown(data[line.end + 1])),
-                   line.end + 1};
+// Fails the stream with `too_long` (at the line's start) when more than max_bytes come before
+// the CR, and with "expected '\n' after '\r'" (at that byte) when the CR is not followed by LF.
+HeaderLine header_line(detail::RespStream& stream, std::string_view data, std::size_t pos,
+                       std::size_t max_bytes, std::string_view too_long) {
+  const Line line = find_crlf_line(data, pos, max_bytes, stream.line_scanned);
+  switch (line.status) {
+    case LineStatus::kIncomplete:
+      return {Step::kWait};
+    case LineStatus::kTooLong:
+      return {stream.fail(too_long, pos)};
+    case LineStatus::kNoLf:
+      return {stream.fail(
+          fmt::format("expected '\\n' after '\\r', got '{}'", shown(data[line.end + 1])),
+          line.end + 1)};
+    case LineStatus::kComplete:
+      break;
+  }
+  return {Step::kContinue, data.substr(pos + 1, line.end - pos - 1), line.next};
 }
 
 // A decimal integer as Redis's string2ll reads it: an optional '-', digits without a leading
@@ -113,19 +126,20 @@ std::optional<long long> parse_integer(std::string_view text) {
   return magnitude == max + 1 ? LLONG_MIN : -static_cast<long long>(magnitude);
 }
 
-enum class BulkStatus : std::uint8_t { kIncomplete, kComplete, kNoCrlf };
-
 // Moves bulk bytes from data[pos..] into dst until it holds `length`, then consumes the CRLF
-// after them. On kNoCrlf, pos is at the two bytes that should have been CRLF.
-BulkStatus take_bulk(std::string_view data, std::size_t& pos, std::size_t length,
-                     std::string& dst) {
+// after them: kContinue once both are in, kWait until then. When the two bytes after the data
+// are not CRLF, fails the stream naming the first of them.
+Step take_bulk(detail::RespStream& stream, std::string_view data, std::size_t& pos,
+               std::size_t length, std::string& dst) {
   const std::size_t take = std::min(length - dst.size(), data.size() - pos);
   dst.append(data.data() + pos, take);
   pos += take;
-  if (dst.size() < length || data.size() - pos < 2) return BulkStatus::kIncomplete;
-  if (data[pos] != '\r' || data[pos + 1] != '\n') return BulkStatus::kNoCrlf;
+  if (dst.size() < length || data.size() - pos < 2) return Step::kWait;
+  if (data[pos] != '\r' || data[pos + 1] != '\n') {
+    return stream.fail("bulk data not followed by CRLF", pos);
+  }
   pos += 2;
-  return BulkStatus::kComplete;
+  return Step::kContinue;
 }
 
 // isspace() in the C locale.
@@ -204,10 +218,6 @@ std::size_t split_inline(std::string_view line, RespArgs& args) {
   }
 }
 
-std::string protocol_error(std::string_view what, std::uint64_t offset) {
-  return fmt::format("Protocol error: {} at byte {}", what, offset);
-}
-
 }  // namespace
 
 // --- RespStream ---
@@ -218,6 +228,11 @@ std::string_view detail::RespStream::begin(std::string_view bytes) {
   if (!parsing_held_) return bytes;
   held_.append(bytes);
   return held_;
+}
+
+Step detail::RespStream::fail(std::string_view what, std::size_t index) {
+  error_ = invalid_argument(fmt::format("Protocol error: {} at byte {}", what, offset(index)));
+  return Step::kFailed;
 }
 
 void detail::RespStream::end(std::string_view data, std::size_t consumed) {
@@ -239,23 +254,12 @@ void detail::RespStream::end(std::string_view data, std::size_t consumed) {
 RespRequestParser::RespRequestParser(RespLimits limits) : limits_(limits) {}
 
 Status RespRequestParser::feed(std::string_view bytes, std::vector<RespArgs>& out) {
-  if (!error_.is_ok()) return error_;
-  const std::string_view data = stream_.begin(bytes);
-  std::size_t pos = 0;
-  // Every kContinue consumed at least one byte, so this ends within data.size() steps.
-  Step s = Step::kContinue;
-  while (s == Step::kContinue) s = step(data, pos, out);
-  stream_.end(data, pos);
-  return error_;
+  return stream_.feed(
+      bytes, [&](std::string_view data, std::size_t& pos) { return step(data, pos, out); });
 }
 
 std::size_t RespRequestParser::buffered_bytes() const {
   return static_cast<std::size_t>(stream_.fed() - request_start_);
-}
-
-Step RespRequestParser::fail(std::string_view what, std::uint64_t offset) {
-  error_ = invalid_argument(protocol_error(what, offset));
-  return Step::kFailed;
 }
 
 Step RespRequestParser::step(std::string_view data, std::size_t& pos, std::vector<RespArgs>& out) {
@@ -275,14 +279,12 @@ Step RespRequestParser::step(std::string_view data, std::size_t& pos, std::vecto
 }
 
 Step RespRequestParser::multibulk_count(std::string_view data, std::size_t& pos) {
-  const Line line = find_crlf_line(data, pos, limits_.max_inline_bytes, stream_.line_scanned);
-  if (line.status == LineStatus::kIncomplete) return Step::kWait;
-  if (auto fault = line_fault(line, data, pos, "too big mbulk count string")) {
-    return fail(fault->what, stream_.offset(fault->at));
-  }
-  const auto count = parse_integer(data.substr(pos + 1, line.end - pos - 1));
+  const HeaderLine line =
+      header_line(stream_, data, pos, limits_.max_inline_bytes, "too big mbulk count string");
+  if (line.step != Step::kContinue) return line.step;
+  const auto count = parse_integer(line.body);
   if (!count || *count > static_cast<long long>(limits_.max_args)) {
-    return fail("invalid multibulk length", stream_.offset(pos));
+    return stream_.fail("invalid multibulk length", pos);
   }
   pos = line.next;
   if (*count <= 0) return Step::kContinue;  // an empty request, skipped
@@ -298,12 +300,12 @@ Step RespRequestParser::inline_request(std::string_view data, std::size_t& pos,
   const Line line = find_inline_line(data, pos, limits_.max_inline_bytes, stream_.line_scanned);
   if (line.status == LineStatus::kIncomplete) return Step::kWait;
   if (line.status == LineStatus::kTooLong) {
-    return fail("too big inline request", stream_.offset(pos));
+    return stream_.fail("too big inline request", pos);
   }
   RespArgs args;
   const std::size_t bad_quote = split_inline(data.substr(pos, line.end - pos), args);
   if (bad_quote != kSplitOk) {
-    return fail("unbalanced quotes in request", stream_.offset(pos + bad_quote));
+    return stream_.fail("unbalanced quotes in request", pos + bad_quote);
   }
   pos = line.next;
   if (!args.empty()) out.push_back(std::move(args));
@@ -313,22 +315,20 @@ Step RespRequestParser::inline_request(std::string_view data, std::size_t& pos,
 Step RespRequestParser::bulk_header(std::string_view data, std::size_t& pos) {
   if (pos == data.size()) return Step::kWait;
   if (data[pos] != '$') {
-    return fail(fmt::format("expected '$', got '{}'", shown(data[pos])), stream_.offset(pos));
+    return stream_.fail(fmt::format("expected '$', got '{}'", shown(data[pos])), pos);
   }
-  const Line line = find_crlf_line(data, pos, limits_.max_inline_bytes, stream_.line_scanned);
-  if (line.status == LineStatus::kIncomplete) return Step::kWait;
-  if (auto fault = line_fault(line, data, pos, "too big bulk count string")) {
-    return fail(fault->what, stream_.offset(fault->at));
-  }
-  const auto length = parse_integer(data.substr(pos + 1, line.end - pos - 1));
+  const HeaderLine line =
+      header_line(stream_, data, pos, limits_.max_inline_bytes, "too big bulk count string");
+  if (line.step != Step::kContinue) return line.step;
+  const auto length = parse_integer(line.body);
   if (!length || *length < 0 || *length > static_cast<long long>(limits_.max_bulk_bytes)) {
-    return fail("invalid bulk length", stream_.offset(pos));
+    return stream_.fail("invalid bulk length", pos);
   }
   bulk_length_ = static_cast<std::size_t>(*length);
   const std::uint64_t request_end = stream_.offset(line.next) + bulk_length_ + 2;
   if (request_end - request_start_ > limits_.max_message_bytes) {
-    return fail(fmt::format("request bigger than {} bytes", limits_.max_message_bytes),
-                stream_.offset(pos));
+    return stream_.fail(fmt::format("request bigger than {} bytes", limits_.max_message_bytes),
+                        pos);
   }
   pos = line.next;
   args_.emplace_back();
@@ -338,14 +338,8 @@ Step RespRequestParser::bulk_header(std::string_view data, std::size_t& pos) {
 
 Step RespRequestParser::bulk_data(std::string_view data, std::size_t& pos,
                                   std::vector<RespArgs>& out) {
-  switch (take_bulk(data, pos, bulk_length_, args_.back())) {
-    case BulkStatus::kIncomplete:
-      return Step::kWait;
-    case BulkStatus::kNoCrlf:
-      return fail("bulk data not followed by CRLF", stream_.offset(pos));
-    case BulkStatus::kComplete:
-      break;
-  }
+  const Step taken = take_bulk(stream_, data, pos, bulk_length_, args_.back());
+  if (taken != Step::kContinue) return taken;
   if (--args_left_ > 0) {
     phase_ = Phase::kBulkHeader;
     return Step::kContinue;
@@ -513,23 +507,12 @@ void RespWriter::request(std::initializer_list<std::string_view> argv) {
 RespReplyParser::RespReplyParser(RespLimits limits) : limits_(limits) {}
 
 Status RespReplyParser::feed(std::string_view bytes, std::vector<RespValue>& out) {
-  if (!error_.is_ok()) return error_;
-  const std::string_view data = stream_.begin(bytes);
-  std::size_t pos = 0;
-  // Every kContinue consumed at least one byte, so this ends within data.size() steps.
-  Step s = Step::kContinue;
-  while (s == Step::kContinue) s = step(data, pos, out);
-  stream_.end(data, pos);
-  return error_;
+  return stream_.feed(
+      bytes, [&](std::string_view data, std::size_t& pos) { return step(data, pos, out); });
 }
 
 std::size_t RespReplyParser::buffered_bytes() const {
   return static_cast<std::size_t>(stream_.fed() - reply_start_);
-}
-
-Step RespReplyParser::fail(std::string_view what, std::uint64_t offset) {
-  error_ = invalid_argument(protocol_error(what, offset));
-  return Step::kFailed;
 }
 
 Step RespReplyParser::step(std::string_view data, std::size_t& pos, std::vector<RespValue>& out) {
@@ -545,52 +528,47 @@ Step RespReplyParser::header(std::string_view data, std::size_t& pos, std::vecto
   if (pos == data.size()) return Step::kWait;
   const char type = data[pos];
   if (std::strchr("+-:$*", type) == nullptr || type == '\0') {
-    return fail(fmt::format("expected a reply type (+ - : $ *), got '{}'", shown(type)),
-                stream_.offset(pos));
+    return stream_.fail(fmt::format("expected a reply type (+ - : $ *), got '{}'", shown(type)),
+                        pos);
   }
-  const Line line = find_crlf_line(data, pos, limits_.max_inline_bytes, stream_.line_scanned);
-  if (line.status == LineStatus::kIncomplete) return Step::kWait;
-  if (auto fault = line_fault(line, data, pos, "too big reply line")) {
-    return fail(fault->what, stream_.offset(fault->at));
-  }
+  const HeaderLine line =
+      header_line(stream_, data, pos, limits_.max_inline_bytes, "too big reply line");
+  if (line.step != Step::kContinue) return line.step;
   const std::size_t at = pos;
-  const std::string_view body = data.substr(pos + 1, line.end - pos - 1);
   if (++values_ > limits_.max_args) {
-    return fail(fmt::format("reply holds more than {} values", limits_.max_args),
-                stream_.offset(at));
+    return stream_.fail(fmt::format("reply holds more than {} values", limits_.max_args), at);
   }
   std::optional<long long> n;
   if (type == ':' || type == '$' || type == '*') {
-    n = parse_integer(body);
+    n = parse_integer(line.body);
     if (!n) {
-      return fail(type == ':'   ? "invalid integer"
-                  : type == '$' ? "invalid bulk length"
-                                : "invalid multibulk length",
-                  stream_.offset(at));
+      return stream_.fail(type == ':'   ? "invalid integer"
+                          : type == '$' ? "invalid bulk length"
+                                        : "invalid multibulk length",
+                          at);
     }
   }
   const bool bulk_follows = type == '$' && *n >= 0;
   const std::uint64_t data_bytes = bulk_follows ? static_cast<std::uint64_t>(*n) + 2 : 0;
   if (bulk_follows && *n > static_cast<long long>(limits_.max_bulk_bytes)) {
-    return fail("invalid bulk length", stream_.offset(at));
+    return stream_.fail("invalid bulk length", at);
   }
   if (stream_.offset(line.next) + data_bytes - reply_start_ > limits_.max_message_bytes) {
-    return fail(fmt::format("reply bigger than {} bytes", limits_.max_message_bytes),
-                stream_.offset(at));
+    return stream_.fail(fmt::format("reply bigger than {} bytes", limits_.max_message_bytes), at);
   }
   pos = line.next;
   switch (type) {
     case '+':
-      complete(resp_simple(std::string(body)), out);
+      complete(resp_simple(std::string(line.body)), out);
       return Step::kContinue;
     case '-':
-      complete(resp_error(std::string(body)), out);
+      complete(resp_error(std::string(line.body)), out);
       return Step::kContinue;
     case ':':
       complete(resp_integer(*n), out);
       return Step::kContinue;
     case '$':
-      if (*n < -1) return fail("invalid bulk length", stream_.offset(at));
+      if (*n < -1) return stream_.fail("invalid bulk length", at);
       if (*n == -1) {
         complete(resp_null(), out);
         return Step::kContinue;
@@ -606,7 +584,7 @@ Step RespReplyParser::header(std::string_view data, std::size_t& pos, std::vecto
 
 Step RespReplyParser::open_array(long long n, std::size_t header_at, std::vector<RespValue>& out) {
   if (n < -1 || n > static_cast<long long>(limits_.max_args)) {
-    return fail("invalid multibulk length", stream_.offset(header_at));
+    return stream_.fail("invalid multibulk length", header_at);
   }
   if (n == -1) {
     complete(resp_null(), out);
@@ -617,8 +595,8 @@ Step RespReplyParser::open_array(long long n, std::size_t header_at, std::vector
     return Step::kContinue;
   }
   if (open_.size() == limits::kRespMaxNesting) {
-    return fail(fmt::format("arrays nested deeper than {}", limits::kRespMaxNesting),
-                stream_.offset(header_at));
+    return stream_.fail(fmt::format("arrays nested deeper than {}", limits::kRespMaxNesting),
+                        header_at);
   }
   open_.push_back({resp_array({}), static_cast<std::size_t>(n)});
   open_.back().array.elements.reserve(std::min(open_.back().left, kArgsReservedAhead));
@@ -627,14 +605,8 @@ Step RespReplyParser::open_array(long long n, std::size_t header_at, std::vector
 
 Step RespReplyParser::bulk_data(std::string_view data, std::size_t& pos,
                                 std::vector<RespValue>& out) {
-  switch (take_bulk(data, pos, bulk_length_, bulk_)) {
-    case BulkStatus::kIncomplete:
-      return Step::kWait;
-    case BulkStatus::kNoCrlf:
-      return fail("bulk data not followed by CRLF", stream_.offset(pos));
-    case BulkStatus::kComplete:
-      break;
-  }
+  const Step taken = take_bulk(stream_, data, pos, bulk_length_, bulk_);
+  if (taken != Step::kContinue) return taken;
   phase_ = Phase::kHeader;
   complete(resp_bulk(std::move(bulk_)), out);
   bulk_ = std::string();

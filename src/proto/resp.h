@@ -38,11 +38,32 @@ struct RespLimits {
 
 namespace detail {
 
-// The unparsed tail of a byte stream and where it sits in the stream. A parser parses
-// begin(bytes), then hands back how much it consumed with end(); what is left (at most a
-// partial line) is held for the next begin(). Owned by the parser that holds it.
+enum class Step : std::uint8_t { kContinue, kWait, kFailed };
+
+// The unparsed tail of a byte stream, where it sits in the stream, and the error that ended
+// it, if one did. A parser parses begin(bytes), then hands back how much it consumed with
+// end(); what is left (at most a partial line) is held for the next begin(). feed() does both
+// around a parser's step function. Owned by the parser that holds it.
 class RespStream {
  public:
+  // Runs step(data, pos) over the held bytes followed by `bytes` until it returns kWait or
+  // kFailed, then holds what it left. A step that returns kContinue consumed at least one
+  // byte, so this ends within data.size() steps. Returns the stream's error: after one, every
+  // call returns it and consumes nothing.
+  template <class StepFunction>
+  Status feed(std::string_view bytes, StepFunction&& step) {
+    if (!error_.is_ok()) return error_;
+    const std::string_view data = begin(bytes);
+    std::size_t pos = 0;
+    Step s = Step::kContinue;
+    while (s == Step::kContinue) s = step(data, pos);
+    end(data, pos);
+    return error_;
+  }
+  // Ends the stream with invalid_argument "Protocol error: <what> at byte <offset>", the
+  // offset being that of data[index] in the view begin() returned.
+  Step fail(std::string_view what, std::size_t index);
+
   // The bytes to parse: those held, followed by `bytes`. Valid until end().
   std::string_view begin(std::string_view bytes);
   // Holds data[consumed..] of the view begin() returned, for the next begin().
@@ -62,9 +83,8 @@ class RespStream {
   bool parsing_held_ = false;  // begin() returned held_ rather than its argument
   std::uint64_t base_ = 0;     // stream offset of the first byte begin() returns
   std::uint64_t fed_ = 0;
+  Status error_;
 };
-
-enum class Step : std::uint8_t { kContinue, kWait, kFailed };
 
 }  // namespace detail
 
@@ -96,7 +116,6 @@ class RespRequestParser {
   detail::Step inline_request(std::string_view data, std::size_t& pos, std::vector<RespArgs>& out);
   detail::Step bulk_header(std::string_view data, std::size_t& pos);
   detail::Step bulk_data(std::string_view data, std::size_t& pos, std::vector<RespArgs>& out);
-  detail::Step fail(std::string_view what, std::uint64_t offset);
 
   RespLimits limits_;
   detail::RespStream stream_;
@@ -105,7 +124,6 @@ class RespRequestParser {
   std::size_t args_left_ = 0;        // bulks still to come in a multibulk request
   std::size_t bulk_length_ = 0;      // of the bulk being read, in kBulkData
   std::uint64_t request_start_ = 0;  // stream offset of the first byte not yet returned
-  Status error_;
 };
 
 // One RESP2 value. Only the fields of its kind are meaningful: str for simple strings, errors
@@ -190,7 +208,6 @@ class RespReplyParser {
   detail::Step open_array(long long n, std::size_t header_at, std::vector<RespValue>& out);
   detail::Step bulk_data(std::string_view data, std::size_t& pos, std::vector<RespValue>& out);
   void complete(RespValue v, std::vector<RespValue>& out);
-  detail::Step fail(std::string_view what, std::uint64_t offset);
 
   RespLimits limits_;
   detail::RespStream stream_;
@@ -200,7 +217,6 @@ class RespReplyParser {
   std::size_t bulk_length_ = 0;
   std::size_t values_ = 0;         // values of the current reply so far
   std::uint64_t reply_start_ = 0;  // stream offset of the first byte not yet returned
-  Status error_;
 };
 
 }  // namespace spofless::proto

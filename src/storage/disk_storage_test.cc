@@ -13,17 +13,9 @@
 #include "raft/memory_storage.h"
 #include "storage/test_util.h"
 
-namespace spofless::storage {
+// Inside the helpers' namespace (storage/test_util.h), so that they need no using-declarations.
+namespace spofless::storage::testing {
 namespace {
-
-using testing::entries;
-using testing::entry;
-using testing::fast_options;
-using testing::hard_state;
-using testing::open_dir;
-using testing::Opened;
-using testing::ready_with;
-using testing::TempDir;
 
 void expect_same(const raft::PersistentState& got, const raft::PersistentState& want) {
   EXPECT_EQ(got.hard_state, want.hard_state);
@@ -53,7 +45,7 @@ TEST(DiskStorage, EntriesHardStateAndSnapshotsSurviveReopen) {
       ASSERT_TRUE(o.storage->save(rd).is_ok());
       raft::persist(oracle, rd);
     }
-    raft::Snapshot snap = testing::snapshot(4, 1, "state at 4");
+    raft::Snapshot snap = snapshot(4, 1, "state at 4");
     ASSERT_TRUE(o.storage->save_snapshot(snap).is_ok());
     raft::persist_compaction(oracle, snap);
   }
@@ -116,18 +108,18 @@ TEST(DiskStorage, SegmentsRollOverAndCompactionDeletesCoveredOnes) {
   std::uint64_t bytes_before = o.storage->wal_bytes();
 
   // One snapshot: nothing deleted, so that an older fallback (none: index 0) stays usable.
-  ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(10, 1, "at 10")).is_ok());
+  ASSERT_TRUE(o.storage->save_snapshot(snapshot(10, 1, "at 10")).is_ok());
   EXPECT_EQ(o.storage->segment_count(), rolled);
-  ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(18, 1, "at 18")).is_ok());
-  raft::persist_compaction(oracle, testing::snapshot(18, 1, "at 18"));
+  ASSERT_TRUE(o.storage->save_snapshot(snapshot(18, 1, "at 18")).is_ok());
+  raft::persist_compaction(oracle, snapshot(18, 1, "at 18"));
   EXPECT_LT(o.storage->segment_count(), rolled);
   EXPECT_LT(o.storage->wal_bytes(), bytes_before);
-  ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(19, 1, "at 19")).is_ok());
-  raft::persist_compaction(oracle, testing::snapshot(19, 1, "at 19"));
-  EXPECT_EQ(testing::files_ending(dir.path(), ".snap"),
+  ASSERT_TRUE(o.storage->save_snapshot(snapshot(19, 1, "at 19")).is_ok());
+  raft::persist_compaction(oracle, snapshot(19, 1, "at 19"));
+  EXPECT_EQ(files_ending(dir.path(), ".snap"),
             (std::vector<std::string>{"0000000000000001-0000000000000012.snap",
                                       "0000000000000001-0000000000000013.snap"}));
-  std::vector<std::string> segments = testing::files_ending(dir.path(), ".wal");
+  std::vector<std::string> segments = files_ending(dir.path(), ".wal");
   EXPECT_EQ(segments.size(), o.storage->segment_count());
   o = {};
 
@@ -144,7 +136,7 @@ TEST(DiskStorage, AnInstalledSnapshotStartsAFreshLog) {
   std::vector<raft::Ready> readies;
   readies.push_back(ready_with(entries(1, 30, 1), hard_state(1, 0, 3)));
   raft::Ready install = ready_with({}, hard_state(3, 0, 50));
-  install.snapshot = testing::snapshot(50, 3, "leader's state at 50");
+  install.snapshot = snapshot(50, 3, "leader's state at 50");
   readies.push_back(install);
   readies.push_back(ready_with(entries(51, 52, 3), hard_state(3, 0, 52)));
   for (const raft::Ready& rd : readies) {
@@ -166,11 +158,11 @@ TEST(DiskStorage, AnInstalledSnapshotMayCarryTheEntriesAfterIt) {
   ASSERT_TRUE(o.storage->save(rd).is_ok());
   raft::persist(oracle, rd);
   raft::Ready install = ready_with(entries(9, 10, 2), hard_state(2, 0, 8));
-  install.snapshot = testing::snapshot(8, 2, "at 8");
+  install.snapshot = snapshot(8, 2, "at 8");
   ASSERT_TRUE(o.storage->save(install).is_ok());
   raft::persist(oracle, install);
   raft::Ready wrong = ready_with(entries(7, 7, 2));
-  wrong.snapshot = testing::snapshot(8, 2, "at 8");
+  wrong.snapshot = snapshot(8, 2, "at 8");
   EXPECT_EQ(o.storage->save(wrong).code(), StatusCode::kInvalidArgument);
   o = {};
   expect_same(open_dir(dir.path()).state, oracle);
@@ -200,11 +192,10 @@ TEST(DiskStorage, SaveSnapshotBeyondTheLogIsRefusedAndAnOlderOneIgnored) {
   TempDir dir;
   Opened o = open_dir(dir.path());
   ASSERT_TRUE(o.storage->save(ready_with(entries(1, 5, 1))).is_ok());
-  EXPECT_EQ(o.storage->save_snapshot(testing::snapshot(6, 1, "")).code(),
-            StatusCode::kInvalidArgument);
-  ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(4, 1, "at 4")).is_ok());
-  ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(3, 1, "at 3")).is_ok());
-  EXPECT_EQ(testing::files_ending(dir.path(), ".snap").size(), 1u);
+  EXPECT_EQ(o.storage->save_snapshot(snapshot(6, 1, "")).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(o.storage->save_snapshot(snapshot(4, 1, "at 4")).is_ok());
+  ASSERT_TRUE(o.storage->save_snapshot(snapshot(3, 1, "at 3")).is_ok());
+  EXPECT_EQ(files_ending(dir.path(), ".snap").size(), 1u);
 }
 
 // One fsync of the WAL per save(), however many entries it carries (group commit).
@@ -250,4 +241,4 @@ TEST(DiskStorage, MeasureFsyncedSaveOf64Entries) {
 }
 
 }  // namespace
-}  // namespace spofless::storage
+}  // namespace spofless::storage::testing

@@ -14,20 +14,11 @@
 #include "storage/test_util.h"
 #include "storage/wal_format.h"
 
-namespace spofless::storage {
+// Inside the helpers' namespace (storage/test_util.h), so that they need no using-declarations.
+namespace spofless::storage::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::entries;
-using testing::entry;
-using testing::fast_options;
-using testing::hard_state;
-using testing::open_dir;
-using testing::Opened;
-using testing::read_bytes;
-using testing::ready_with;
-using testing::TempDir;
-using testing::write_bytes;
 
 void flip_bit(const fs::path& path, std::uint64_t offset) {
   std::string bytes = read_bytes(path);
@@ -48,7 +39,7 @@ std::uint64_t offset_of_entry(const fs::path& path, std::uint64_t index) {
 }
 
 fs::path only_segment(const fs::path& dir) {
-  std::vector<std::string> segments = testing::files_ending(dir, ".wal");
+  std::vector<std::string> segments = files_ending(dir, ".wal");
   EXPECT_EQ(segments.size(), 1u);
   return dir / segments.front();
 }
@@ -127,7 +118,7 @@ TEST(Recovery, AFlippedBitInAMiddleRecordIsCorruptionAndOnlyTheEntriesBeforeItSu
             0u)
       << o.report.corruption;
   EXPECT_EQ(o.state.entries, entries(1, 4, 1));
-  EXPECT_EQ(testing::files_ending(dir.path(), ".corrupt"),
+  EXPECT_EQ(files_ending(dir.path(), ".corrupt"),
             std::vector<std::string>{segment.filename().string() + ".corrupt"});
 
   // The caller re-syncs from the leader: the new entries are saved and read back.
@@ -154,7 +145,7 @@ TEST(Recovery, ABadLastRecordOfAnEarlierSegmentIsCorruption) {
     segments = o.storage->segment_count();
   }
   ASSERT_GE(segments, 3u);
-  std::vector<std::string> names = testing::files_ending(dir.path(), ".wal");
+  std::vector<std::string> names = files_ending(dir.path(), ".wal");
   fs::path first = dir / names[0];
   std::string bytes = read_bytes(first);
   DecodedSegment decoded = decode_segment(bytes);
@@ -166,7 +157,7 @@ TEST(Recovery, ABadLastRecordOfAnEarlierSegmentIsCorruption) {
   EXPECT_EQ(o.report.torn_bytes_truncated, 0u);
   EXPECT_EQ(o.state.entries, padded(1, last_entry.index.value - 1));
   // The damaged segment's copy and every later segment are moved aside.
-  EXPECT_EQ(testing::files_ending(dir.path(), ".corrupt").size(), names.size());
+  EXPECT_EQ(files_ending(dir.path(), ".corrupt").size(), names.size());
 }
 
 TEST(Recovery, AMissingSegmentIsCorruption) {
@@ -176,7 +167,7 @@ TEST(Recovery, AMissingSegmentIsCorruption) {
     for (const raft::Entry& e : padded(1, 12))
       ASSERT_TRUE(o.storage->save(ready_with({e})).is_ok());
   }
-  std::vector<std::string> names = testing::files_ending(dir.path(), ".wal");
+  std::vector<std::string> names = files_ending(dir.path(), ".wal");
   ASSERT_GE(names.size(), 3u);
   fs::remove(dir / names[1]);
   Opened o = open_dir(dir.path(), fast_options(256));
@@ -193,8 +184,8 @@ TEST(Recovery, AFlippedBitInTheNewestSnapshotFallsBackToTheOlderOne) {
   {
     Opened o = open_dir(dir.path());
     ASSERT_TRUE(o.storage->save(ready_with(entries(1, 20, 1), hard_state(1, 0, 20))).is_ok());
-    ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(10, 1, "at 10")).is_ok());
-    ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(15, 1, "at 15")).is_ok());
+    ASSERT_TRUE(o.storage->save_snapshot(snapshot(10, 1, "at 10")).is_ok());
+    ASSERT_TRUE(o.storage->save_snapshot(snapshot(15, 1, "at 15")).is_ok());
   }
   std::string newest = file_name(SnapshotName{raft::Term{1}, raft::LogIndex{15}});
   flip_bit(dir / newest, 30);
@@ -203,7 +194,7 @@ TEST(Recovery, AFlippedBitInTheNewestSnapshotFallsBackToTheOlderOne) {
   EXPECT_EQ(o.report.snapshot_problem.rfind(newest + ": crc mismatch (stored 0x", 0), 0u)
       << o.report.snapshot_problem;
   EXPECT_FALSE(o.report.corrupt);
-  EXPECT_EQ(o.state.snapshot, testing::snapshot(10, 1, "at 10"));
+  EXPECT_EQ(o.state.snapshot, snapshot(10, 1, "at 10"));
   EXPECT_EQ(o.state.entries, entries(11, 20, 1));
   EXPECT_TRUE(fs::exists(dir / (newest + ".corrupt")));
 }
@@ -215,9 +206,9 @@ TEST(Recovery, ADamagedSnapshotTheWalDoesNotReachBackFromIsDataLoss) {
   {
     Opened o = open_dir(dir.path());
     ASSERT_TRUE(o.storage->save(ready_with(entries(1, 5, 1), hard_state(1, 0, 5))).is_ok());
-    ASSERT_TRUE(o.storage->save_snapshot(testing::snapshot(3, 1, "at 3")).is_ok());
+    ASSERT_TRUE(o.storage->save_snapshot(snapshot(3, 1, "at 3")).is_ok());
     raft::Ready install = ready_with({}, hard_state(2, 0, 50));
-    install.snapshot = testing::snapshot(50, 2, "at 50");
+    install.snapshot = snapshot(50, 2, "at 50");
     ASSERT_TRUE(o.storage->save(install).is_ok());
   }
   std::string newest = file_name(SnapshotName{raft::Term{2}, raft::LogIndex{50}});
@@ -297,7 +288,7 @@ TEST(Recovery, ASnapshotThatConflictsWithTheWalReplacesItsEntries) {
     Opened o = open_dir(dir.path());
     ASSERT_TRUE(o.storage->save(ready_with(entries(1, 8, 1), hard_state(2, 0, 2))).is_ok());
   }
-  raft::Snapshot leaders = testing::snapshot(6, 2, "leader's state at 6");
+  raft::Snapshot leaders = snapshot(6, 2, "leader's state at 6");
   write_bytes(dir / file_name(SnapshotName{leaders.term, leaders.index}),
               encode_snapshot_file(leaders).value());
   Opened o = open_dir(dir.path());
@@ -317,7 +308,7 @@ TEST(Recovery, ASnapshotBeyondTheWalIsUsedAndTheLogContinuesAfterIt) {
     Opened o = open_dir(dir.path());
     ASSERT_TRUE(o.storage->save(ready_with(entries(1, 3, 1))).is_ok());
   }
-  raft::Snapshot leaders = testing::snapshot(40, 2, "at 40");
+  raft::Snapshot leaders = snapshot(40, 2, "at 40");
   write_bytes(dir / file_name(SnapshotName{leaders.term, leaders.index}),
               encode_snapshot_file(leaders).value());
   Opened o = open_dir(dir.path());
@@ -345,4 +336,4 @@ TEST(Recovery, LeftoverTmpFilesAreRemovedAndStrangeSegmentNamesRefused) {
 }
 
 }  // namespace
-}  // namespace spofless::storage
+}  // namespace spofless::storage::testing
