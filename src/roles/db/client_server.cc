@@ -18,6 +18,7 @@
 
 #include "core/limits.h"
 #include "io/address.h"
+#include "io/listen.h"
 #include "obs/log.h"
 #include "proto/resp.h"
 #include "roles/db/commands.h"
@@ -217,16 +218,9 @@ ClientServer::ClientServer(asio::io_context& io, obs::Registry& registry, Node& 
 ClientServer::~ClientServer() { stop(); }
 
 Status ClientServer::listen(const tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  state_->acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) state_->acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) state_->acceptor_.bind(endpoint, ec);
-  if (!ec) state_->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return unavailable(
-        fmt::format("cannot listen for clients on {}: {}", io::to_string(endpoint), ec.message()));
-  }
-  obs::info("db.listening", {{"addr", io::to_string(local_endpoint())}});
+  Result<tcp::endpoint> bound = io::listen_on(state_->acceptor_, endpoint, "client address");
+  if (!bound) return bound.status();
+  obs::info("db.listening", {{"addr", io::to_string(*bound)}});
   asio::co_spawn(state_->io_, State::accept_loop(state_), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
