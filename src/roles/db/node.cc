@@ -249,6 +249,9 @@ void Node::on_tick() {
   }
   if (is_leader()) {
     auto now = Clock::now();
+    // A leader is its own leader contact: once deposed, its staleness counts from here.
+    last_leader_contact_ = now;
+    leader_commit_seen_ = std::max(leader_commit_seen_, raft_->log().committed().value);
     for (const raft::FollowerProgress& p : raft_->progress()) {
       auto [it, inserted] = follower_caught_up_at_.try_emplace(p.id, now);
       if (p.entries_behind == 0) it->second = now;
@@ -608,9 +611,11 @@ bool Node::can_read_linearizable() const {
 }
 
 std::optional<std::chrono::milliseconds> Node::staleness() const {
-  if (!raft_) return std::nullopt;
+  if (!raft_ || log_lost_) return std::nullopt;
   if (is_leader()) return std::chrono::milliseconds{0};
-  if (raft_->leader() == NodeId::kNone || log_lost_) return std::nullopt;
+  // A follower cut off from the leader still knows how old its state is: from the last
+  // contact, whether or not it has given up on that leader yet.
+  if (last_leader_contact_ == Clock::time_point{}) return std::nullopt;  // never heard one
   auto now = Clock::now();
   // Fresh while the leader is heard and everything it said committed is applied here.
   if (state_.applied() >= leader_commit_seen_) {
