@@ -78,12 +78,26 @@ class ClientServer::State::Connection : public std::enable_shared_from_this<Conn
     resume_.expires_at(asio::steady_timer::time_point::max());
   }
 
+  // Reads and runs requests until the client closes its side, sends QUIT or breaks the
+  // protocol, then answers whatever is still owed and closes. This coroutine is what keeps the
+  // connection alive (the server forgets it when it ends), so it ends only once every request
+  // read was answered and written, or the socket is gone: a write waiting for its commit when
+  // the client half-closed, or before a protocol error, still gets its answer.
   static asio::awaitable<void> serve(std::shared_ptr<Connection> self) {
+    co_await read_requests(self);
+    while (self->socket_.is_open() &&
+           (!self->slots_.empty() || self->writing_ || !self->pending_.empty())) {
+      co_await self->resume_.async_wait(kAwaitTuple);  // woken by flush(), write_loop, close()
+    }
+    self->close();
+  }
+
+  static asio::awaitable<void> read_requests(std::shared_ptr<Connection> self) {
     proto::RespRequestParser parser;
     std::vector<proto::RespArgs> requests;
     std::array<char, 16 * 1024> buf;
     std::string peer = describe(self->socket_);
-    while (!self->closing_) {
+    while (!self->closing_ && !self->close_after_flush_) {
       if (self->slots_.size() >= kMaxOutstandingPerConnection) {
         co_await self->resume_.async_wait(kAwaitTuple);
         continue;
@@ -92,17 +106,19 @@ class ClientServer::State::Connection : public std::enable_shared_from_this<Conn
       if (ec) break;
       requests.clear();
       Status parsed = parser.feed(std::string_view(buf.data(), n), requests);
-      for (proto::RespArgs& argv : requests) self->handle(std::move(argv));
-      if (!parsed.is_ok()) {
+      for (proto::RespArgs& argv : requests) {
+        // As in Redis, nothing runs after QUIT, not even requests that arrived with it.
+        if (self->close_after_flush_) co_return;
+        self->handle(std::move(argv));
+      }
+      if (!parsed.is_ok() && !self->close_after_flush_) {
         self->server_->protocol_errors_.inc();
         obs::warn("client.protocol_error", {{"client", peer}, {"error", parsed.message()}});
         self->answer_now(error_reply(fmt::format("ERR {}", parsed.message())));
         self->close_after_flush_ = true;
         self->flush();
-        break;
       }
     }
-    self->closing_ = true;
   }
 
   void close() {
@@ -169,6 +185,7 @@ class ClientServer::State::Connection : public std::enable_shared_from_this<Conn
     }
     self->writing_ = false;
     if (self->close_after_flush_ && self->slots_.empty()) self->close();
+    self->resume_.cancel();  // serve() may be waiting for the last answer to be written
   }
 
   std::shared_ptr<State> server_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 #include <unistd.h>
 
@@ -76,6 +77,50 @@ const std::vector<std::pair<std::string, std::string>>& config_values() {
   return values;
 }
 
+constexpr std::string_view kNullBulk = "$-1\r\n";
+constexpr std::string_view kNullArray = "*-1\r\n";
+
+constexpr const char* kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]], as Redis 7 answers it for
+// RESP2 (protocol 3 is refused with NOPROTO). AUTH authenticates as the AUTH command does; a
+// client still unauthenticated afterwards is refused with NOAUTH, as Redis refuses it, so that
+// nothing about the server is told before AUTH. Updates `authenticated` and `client_name` only
+// when the whole command is accepted.
+std::string hello(const std::vector<std::string>& argv, const std::string& requirepass,
+                  bool& authenticated, std::string& client_name, bool is_leader) {
+  if (argv.size() >= 2 && argv[1] != "2") {
+    return error_reply("NOPROTO sorry, this protocol version is not supported");
+  }
+  bool auth_ok = authenticated;
+  std::optional<std::string> name;
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    std::string option = upper(argv[i]);
+    if (option == "AUTH" && i + 2 < argv.size()) {
+      // With no password configured the default user takes any password, as in Redis.
+      if (!requirepass.empty() && (argv[i + 1] != "default" || argv[i + 2] != requirepass)) {
+        return error_reply(kWrongPass);
+      }
+      auth_ok = true;
+      i += 2;
+    } else if (option == "SETNAME" && i + 1 < argv.size()) {
+      name = argv[++i];
+    } else {
+      return error_reply(fmt::format("ERR Syntax error in HELLO option '{}'", argv[i]));
+    }
+  }
+  if (!auth_ok) {
+    return error_reply(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+  }
+  authenticated = true;
+  if (name) client_name = *name;
+  return array_of({"server", "spofless", "version", std::string(roles::version()), "proto", "2",
+                   "mode", "standalone", "role", is_leader ? "master" : "replica"});
+}
+
 }  // namespace
 
 ClientSession::ClientSession(Node& node, const ClientServerOptions& options)
@@ -138,7 +183,13 @@ void ClientSession::exec(std::optional<kv::Session> session, Reply reply) {
   kv::Command command = kv::make_exec(queued_, std::move(watched));
   command.session = session;
   reset_transaction();
-  node_.write(std::move(command), std::move(reply));
+  // EXEC answers an array, an error, or for an aborted WATCH the null ARRAY (*-1). A write
+  // forwarded from a follower comes back re-encoded from a proto::RespValue, which has one
+  // nil for both of RESP2's nils and writes it as the null bulk ($-1); clients that read
+  // EXEC's reply as an array (go-redis, Jedis) reject that. So a nil here is the null array.
+  node_.write(std::move(command), [reply = std::move(reply)](std::string resp) {
+    reply(resp == kNullBulk ? std::string(kNullArray) : std::move(resp));
+  });
 }
 
 void ClientSession::watch(const std::vector<std::string>& argv, Reply reply) {
@@ -178,7 +229,7 @@ void ClientSession::execute_connection_command(const std::string& name,
           "Are you sure your configuration is correct?"));
     }
     if (argv.back() != options_.requirepass || (argc == 3 && argv[1] != "default")) {
-      return reply(error_reply("WRONGPASS invalid username-password pair or user is disabled."));
+      return reply(error_reply(kWrongPass));
     }
     authenticated_ = true;
     return reply(status_reply("OK"));
@@ -254,12 +305,7 @@ void ClientSession::execute_connection_command(const std::string& name,
                                          argc >= 2 ? argv[1] : "")));
   }
   if (name == "HELLO") {
-    if (argc >= 2 && argv[1] != "2") {
-      return reply(error_reply("NOPROTO sorry, this protocol version is not supported"));
-    }
-    return reply(array_of({"server", "spofless", "version", std::string(roles::version()),
-                           "proto", "2", "mode", "standalone", "role",
-                           node_.is_leader() ? "master" : "replica"}));
+    return reply(hello(argv, options_.requirepass, authenticated_, name_, node_.is_leader()));
   }
   if (name.starts_with("SPOFLESS.")) return admin(name, argv, std::move(reply));
   reply(unknown_command(argv));
