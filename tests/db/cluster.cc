@@ -7,7 +7,9 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <random>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -36,28 +38,52 @@ constexpr milliseconds kReapTimeout{10'000};
 constexpr std::size_t kPortsPerNode = 3;
 constexpr std::size_t kMaxNodes = 9;
 
-// `count` distinct ports that were free on 127.0.0.1 a moment ago: all are bound at once (so
-// none repeats), then released for the nodes to bind.
+// Where node ports are drawn from: below the kernel's ephemeral range (the default lower
+// bound is 32768), so that no process's outgoing connection takes a node's port while that
+// node is down for a restart. Read from the kernel when it says otherwise.
+constexpr std::uint16_t kLowestPort = 10'000;
+constexpr std::uint16_t kDefaultEphemeralLow = 32'768;
+// Candidates tried per port wanted before giving up (most are free on a test machine).
+constexpr std::size_t kPortAttemptsPerPort = 100;
+
+std::uint16_t ephemeral_range_low() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 0;
+  if (!(in >> low) || low <= kLowestPort + 1000 || low > 65'535) return kDefaultEphemeralLow;
+  return static_cast<std::uint16_t>(low);
+}
+
+// `count` distinct ports in [kLowestPort, ephemeral low) that were free on 127.0.0.1 a moment
+// ago: drawn at random (so that test processes running at once rarely draw the same), each
+// bound until all are found (so none repeats), then released for the nodes to bind.
 Result<std::vector<std::uint16_t>> pick_free_ports(std::size_t count) {
+  std::random_device seed;
+  std::mt19937 random(seed());
+  std::uniform_int_distribution<unsigned> draw(kLowestPort, ephemeral_range_low() - 1u);
   std::vector<int> fds;
   std::vector<std::uint16_t> ports;
-  Status failed;
-  for (std::size_t i = 0; i < count && failed.is_ok(); ++i) {
+  for (std::size_t attempt = 0; attempt < count * kPortAttemptsPerPort && ports.size() < count;
+       ++attempt) {
+    auto port = static_cast<std::uint16_t>(draw(random));
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-      failed = unavailable(fmt::format("picking a free port: {}", std::strerror(errno)));
+    addr.sin_port = htons(port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      ports.push_back(port);
+      fds.push_back(fd);
     } else {
-      ports.push_back(ntohs(addr.sin_port));
+      close(fd);  // in use (or in TIME_WAIT): draw another
     }
-    if (fd >= 0) fds.push_back(fd);
   }
   for (int fd : fds) close(fd);
-  if (!failed.is_ok()) return failed;
+  if (ports.size() < count) {
+    return unavailable(fmt::format("found {} of {} free ports on 127.0.0.1 in [{}, {}): {}",
+                                   ports.size(), count, kLowestPort, ephemeral_range_low(),
+                                   std::strerror(errno)));
+  }
   return ports;
 }
 
@@ -80,20 +106,37 @@ Result<std::unique_ptr<Cluster>> Cluster::start(const ClusterOptions& options) {
   if (!dir.is_ok()) return dir.status();
   std::unique_ptr<Cluster> cluster(new Cluster(options, *dir));
   for (std::size_t i = 0; i < options.nodes; ++i) {
-    Node n;
-    n.id = static_cast<int>(i + 1);
-    n.client = {"127.0.0.1", (*ports)[i * kPortsPerNode]};
-    n.peer = {"127.0.0.1", (*ports)[i * kPortsPerNode + 1]};
-    n.admin = {boost::asio::ip::address_v4::loopback(), (*ports)[i * kPortsPerNode + 2]};
-    n.data = *dir / fmt::format("node-{}", n.id);
-    n.log = *dir / fmt::format("node-{}.log", n.id);
-    std::filesystem::create_directories(n.data);
-    cluster->nodes_.push_back(std::move(n));
+    cluster->nodes_.push_back(
+        cluster->make_node(static_cast<int>(i + 1), *ports, i * kPortsPerNode));
   }
   for (Node& n : cluster->nodes_) {
     if (Status s = cluster->spawn(n); !s.is_ok()) return s;
   }
   return cluster;
+}
+
+Cluster::Node Cluster::make_node(int id, const std::vector<std::uint16_t>& ports,
+                                 std::size_t first) {
+  Node n;
+  n.id = id;
+  n.client = {"127.0.0.1", ports[first]};
+  n.peer = {"127.0.0.1", ports[first + 1]};
+  n.admin = {boost::asio::ip::address_v4::loopback(), ports[first + 2]};
+  n.data = dir_ / fmt::format("node-{}", n.id);
+  n.log = dir_ / fmt::format("node-{}.log", n.id);
+  std::filesystem::create_directories(n.data);
+  return n;
+}
+
+Result<int> Cluster::start_learner() {
+  SPOFLESS_CHECK(nodes_.size() < kMaxNodes, "at most 9 nodes");
+  auto ports = pick_free_ports(kPortsPerNode);
+  if (!ports.is_ok()) return ports.status();
+  Node n = make_node(static_cast<int>(nodes_.size() + 1), *ports, 0);
+  n.learner = true;
+  nodes_.push_back(std::move(n));
+  if (Status s = spawn(nodes_.back()); !s.is_ok()) return s;
+  return nodes_.back().id;
 }
 
 Cluster::~Cluster() {
@@ -130,6 +173,7 @@ Cluster::Node& Cluster::node(int id) {
 std::vector<std::string> Cluster::arguments(const Node& n) const {
   std::string peers;
   for (const Node& other : nodes_) {
+    if (other.learner) continue;
     peers += fmt::format("{}{}={}", peers.empty() ? "" : ",", other.id, other.peer.to_string());
   }
   // Flag and value pairs, one pair per line.
@@ -144,6 +188,7 @@ std::vector<std::string> Cluster::arguments(const Node& n) const {
                                    "--tick-ms", std::to_string(options_.tick_ms),
                                    "--election-ticks", std::to_string(options_.election_ticks)};
   // clang-format on
+  if (n.learner) args.push_back("--learner");
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   return args;
 }
@@ -156,14 +201,24 @@ Status Cluster::spawn(Node& n) {
   return Status::ok();
 }
 
-Result<NodeStatus> Cluster::status(int id) const {
-  auto res = test_support::http_get(node(id).admin, "/status", kStatusTimeout);
+Result<test_support::HttpResponse> Cluster::admin_get(int id, std::string_view target) const {
+  return test_support::http_get(node(id).admin, target, kStatusTimeout);
+}
+
+Result<nlohmann::json> Cluster::role_status(int id) const {
+  auto res = admin_get(id, "/status");
   if (!res.is_ok()) return res.status();
   auto json = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (res->status != 200 || !json.is_object() || !json["role_status"].is_object()) {
     return unavailable(fmt::format("node {} /status: {} {}", id, res->status, res->body));
   }
-  const nlohmann::json& role = json["role_status"];
+  return json["role_status"];
+}
+
+Result<NodeStatus> Cluster::status(int id) const {
+  auto json = role_status(id);
+  if (!json.is_ok()) return json.status();
+  const nlohmann::json& role = *json;
   NodeStatus s;
   s.id = id;
   s.role = role.value("role", "");
@@ -171,6 +226,11 @@ Result<NodeStatus> Cluster::status(int id) const {
   s.term = role.value("term", std::uint64_t{0});
   s.commit = role.value("commit", std::uint64_t{0});
   s.applied = role.value("applied", std::uint64_t{0});
+  if (role.contains("voters") && role["voters"].is_array()) {
+    for (const nlohmann::json& v : role["voters"]) {
+      if (v.is_number_integer()) s.voters.push_back(v.get<int>());
+    }
+  }
   return s;
 }
 
@@ -208,9 +268,12 @@ Result<int> Cluster::wait_for_leader(milliseconds timeout, int not_id) {
         for (const NodeStatus& n : all) newest = std::max(newest, n.term);
         for (const NodeStatus& n : all) {
           if (n.role != "leader" || n.term != newest || n.id == not_id) continue;
-          auto agree = std::count_if(all.begin(), all.end(),
-                                     [&](const NodeStatus& o) { return o.leader == n.id; });
-          if (static_cast<std::size_t>(agree) >= nodes_.size() / 2 + 1) {
+          // A majority of the voters in the leader's membership (learners do not count).
+          auto agree = std::count_if(all.begin(), all.end(), [&](const NodeStatus& o) {
+            return o.leader == n.id &&
+                   std::find(n.voters.begin(), n.voters.end(), o.id) != n.voters.end();
+          });
+          if (!n.voters.empty() && static_cast<std::size_t>(agree) >= n.voters.size() / 2 + 1) {
             found = n.id;
             return true;
           }
@@ -286,6 +349,13 @@ Status Cluster::resume(int id) {
   return Status::ok();
 }
 
+Result<test_support::ExitStatus> Cluster::terminate(int id, milliseconds timeout) {
+  Node& n = node(id);
+  SPOFLESS_CHECK(running(id) && !n.paused, "terminate() a running node");
+  if (Status s = n.process->send_signal(SIGTERM); !s.is_ok()) return s;
+  return n.process->wait_for_exit(timeout);
+}
+
 Status Cluster::restart(int id) {
   SPOFLESS_CHECK(!running(id), "restart() a killed node");
   return spawn(node(id));
@@ -294,6 +364,11 @@ Status Cluster::restart(int id) {
 bool Cluster::running(int id) const {
   const Node& n = node(id);
   return n.process != nullptr && !n.process->reaped();
+}
+
+std::string Cluster::log_text(int id) const {
+  std::ifstream in(node(id).log, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string Cluster::logs(std::size_t max_lines) const {
@@ -305,7 +380,12 @@ std::string Cluster::logs(std::size_t max_lines) const {
       tail.push_back(std::move(line));
       if (tail.size() > max_lines) tail.pop_front();
     }
-    out += fmt::format("--- node {} ({}), last {} lines ---\n", n.id, n.log.string(), tail.size());
+    std::string state = !running(n.id)                 ? "down"
+                        : n.process->exited_unreaped() ? "EXITED by itself"
+                        : n.paused                     ? "paused"
+                                                       : "running";
+    out += fmt::format("--- node {} ({}, {}), last {} lines ---\n", n.id, state, n.log.string(),
+                       tail.size());
     for (const std::string& line : tail) out += fmt::format("[node {}] {}\n", n.id, line);
   }
   return out;

@@ -3,7 +3,9 @@
 // A `spofless db` cluster of real processes on 127.0.0.1 for integration tests: free ports,
 // a temporary directory with one data directory and one log file per node (removed at the
 // end), and the faults a test inflicts on a node by its pid: kill -9, SIGSTOP, SIGCONT,
-// restart with the same data. Every wait is a condition polled against a deadline.
+// SIGTERM, restart with the same data (which a test may have damaged meanwhile). Learners
+// started later join the voters it began with. Every wait is a condition polled against a
+// deadline.
 //
 // Node ids are 1..size(). Only processes the cluster started are ever signalled.
 // Thread model: one thread (the test's) drives a Cluster; client threads only use the
@@ -16,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -24,6 +27,8 @@
 #include "client/db_client.h"
 #include "core/result.h"
 #include "db/node_process.h"
+#include "support/http_client.h"
+#include "support/subprocess.h"
 
 namespace spofless::db_test {
 
@@ -44,6 +49,7 @@ struct NodeStatus {
   std::uint64_t term = 0;
   std::uint64_t commit = 0;
   std::uint64_t applied = 0;
+  std::vector<int> voters;  // the membership in force here
 };
 
 class Cluster {
@@ -64,9 +70,29 @@ class Cluster {
 
   // One /status of node `id`. Fails when the node does not answer (stopped, killed, busy).
   Result<NodeStatus> status(int id) const;
+  // The same /status's "role_status" object whole (log_lost, voters, followers, ...).
+  Result<nlohmann::json> role_status(int id) const;
+  // One GET of `target` ("/ready?lag=5000") on node `id`'s admin server, whatever its status.
+  Result<test_support::HttpResponse> admin_get(int id, std::string_view target) const;
 
-  // Waits until one leader, not `not_id`, is named by a majority of the nodes and is itself
-  // leader in the newest term any of them reports. Returns its id.
+  // Node `id`'s data directory, and its log file (every run of the node, appended).
+  const std::filesystem::path& data_dir(int id) const { return node(id).data; }
+  const std::filesystem::path& log_path(int id) const { return node(id).log; }
+  // The log file's whole text so far.
+  std::string log_text(int id) const;
+
+  // Starts one more node, id size() + 1, on new ports and an empty data directory, with
+  // `--learner` and --peers listing the voters start() began with. It is a member once the
+  // leader adds it (`spofless db add-learner`). Does not wait for anything.
+  Result<int> start_learner();
+
+  // Polls `done` until it holds or `timeout` passes; `what` names the condition for the error,
+  // which also carries the last failure `done` returned.
+  static Status wait_until(const std::function<Result<bool>()>& done,
+                           std::chrono::milliseconds timeout, const std::string& what);
+
+  // Waits until one leader, not `not_id`, is named by a majority of the voters in its
+  // membership and is itself leader in the newest term any node reports. Returns its id.
   Result<int> wait_for_leader(std::chrono::milliseconds timeout, int not_id = 0);
   // Waits until node `id` is the leader (after a transfer).
   Status wait_for_leader_to_be(int id, std::chrono::milliseconds timeout);
@@ -75,10 +101,13 @@ class Cluster {
   Status wait_for_convergence(std::chrono::milliseconds timeout);
 
   // Faults, each on a node this cluster started, by its pid.
-  Status kill(int id);         // SIGKILL, then reaped: the node is down until restart()
-  Status pause(int id);        // SIGSTOP: the process is frozen, its sockets stay open
-  Status resume(int id);       // SIGCONT
-  Status restart(int id);      // REQUIRES: killed. Same id, ports and data directory.
+  Status kill(int id);     // SIGKILL, then reaped: the node is down until restart()
+  Status pause(int id);    // SIGSTOP: the process is frozen, its sockets stay open
+  Status resume(int id);   // SIGCONT
+  Status restart(int id);  // REQUIRES: killed. Same id, ports and data directory.
+  // SIGTERM (a graceful stop: a leader hands over first), then waits for the node to exit by
+  // itself within `timeout` and reaps it; afterwards the node is down until restart().
+  Result<test_support::ExitStatus> terminate(int id, std::chrono::milliseconds timeout);
   bool running(int id) const;  // started, not killed (paused counts as running)
   bool paused(int id) const { return node(id).paused; }
 
@@ -95,6 +124,7 @@ class Cluster {
     std::filesystem::path log;
     std::unique_ptr<NodeProcess> process;
     bool paused = false;
+    bool learner = false;  // started by start_learner(): `--learner`, not in --peers
   };
 
   Cluster(ClusterOptions options, std::filesystem::path dir)
@@ -103,9 +133,8 @@ class Cluster {
   Node& node(int id);
   std::vector<std::string> arguments(const Node& n) const;
   Status spawn(Node& n);
-  // Polls `done` until it holds or `timeout` passes; `what` names the condition for the error.
-  Status wait_until(const std::function<Result<bool>()>& done, std::chrono::milliseconds timeout,
-                    const std::string& what);
+  // A Node on `ports` (client, peer, admin) with its directory and log under dir_.
+  Node make_node(int id, const std::vector<std::uint16_t>& ports, std::size_t first);
   // /status of every running, unpaused node that answers.
   std::vector<NodeStatus> statuses() const;
 

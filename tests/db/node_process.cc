@@ -75,6 +75,13 @@ NodeProcess::~NodeProcess() {
   }
 }
 
+bool NodeProcess::exited_unreaped() const {
+  if (reaped_) return false;
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid_;
+}
+
 Status NodeProcess::send_signal(int signal_number) {
   SPOFLESS_CHECK(!reaped_, "a reaped pid may belong to another process by now");
   if (kill(pid_, signal_number) != 0) {

@@ -33,6 +33,9 @@ class NodeProcess {
 
   pid_t pid() const { return pid_; }
   bool reaped() const { return reaped_; }
+  // True when the child has exited (or died) but was not reaped yet: a node that failed at
+  // start-up, say. Does not reap it.
+  bool exited_unreaped() const;
 
   // REQUIRES: !reaped().
   Status send_signal(int signal_number);
