@@ -81,7 +81,9 @@ void Progress::accepted_unverified(LogIndex index) {
 }
 
 void Progress::fence(LogIndex last) {
-  if (!fence_.has_value()) fence_ = last;
+  if (has_fence_) return;
+  fence_ = last;
+  has_fence_ = true;
 }
 
 bool Progress::lower_match(LogIndex proven, LogIndex last) {
@@ -91,7 +93,7 @@ bool Progress::lower_match(LogIndex proven, LogIndex last) {
   match_ = proven;
   // A new loss, or a late report of the known one: either way unflagged acknowledgements up
   // to `last` may predate it.
-  fence_ = std::max(*fence_, last);
+  fence_ = std::max(fence_, last);
   reset_to_probe();
   return true;
 }

@@ -56,7 +56,7 @@ class Progress {
   // such counts from now on.
   void fence(LogIndex last);
   // An acknowledgement without the flag that the fence refuses.
-  bool fenced(LogIndex index) const { return fence_.has_value() && index <= *fence_; }
+  bool fenced(LogIndex index) const { return has_fence_ && index <= fence_; }
   // A fenced acknowledgement of `index`: match stays, since the follower may no longer hold
   // `index`, but sending resumes after it, as the likeliest end of the follower's log (its log
   // check refuses a wrong guess, and the reject sends it back to probing). Without this, a
@@ -71,7 +71,7 @@ class Progress {
   // The follower reported a loss, match holds only what it proved since, and match has reached
   // the fence, so that its acknowledgements without the flag count again from here on: appends
   // carry log_lost to tell it so, which lets it leave the lost state.
-  bool resynced() const { return proven_ && fence_.has_value() && match_ >= *fence_; }
+  bool resynced() const { return proven_ && has_fence_ && match_ >= fence_; }
 
   bool recent_active = false;           // heard from since the last check-quorum round
   std::uint64_t last_contact_tick = 0;  // leader's tick count when last heard from
@@ -88,7 +88,10 @@ class Progress {
   std::uint64_t snapshot_sent_tick_ = 0;
   std::size_t max_inflight_;
   std::deque<LogIndex> inflight_;  // last index of each unacknowledged batch, in send order
-  std::optional<LogIndex> fence_;  // see fence()
+  // See fence(). A flag beside the index rather than std::optional: g++ 12 at -O1 reports a
+  // false maybe-uninitialized for the optional's value.
+  LogIndex fence_;
+  bool has_fence_ = false;
   bool proven_ = false;            // match was set from an AppendResp carrying log_lost
 };
 
