@@ -159,7 +159,7 @@ DbClient::TxnOutcome DbClient::claim_lost_exec(RespConnection& conn, TxnState& s
   if (reply->kind == RespValue::Kind::kArray && reply->elements.size() == state.commands.size()) {
     return {TxnOutcome::Next::kDone, Status::ok(), std::move(reply->elements)};
   }
-  if (reply->kind == RespValue::Kind::kNull ||
+  if (reply->kind == RespValue::Kind::kNullArray ||
       (reply->kind == RespValue::Kind::kArray && reply->elements.empty())) {
     return {TxnOutcome::Next::kConflict,
             Status(StatusCode::kAborted, "transaction: the lost EXEC never applied"),
@@ -186,7 +186,7 @@ DbClient::TxnOutcome DbClient::exec_reply(Result<RespValue> reply, std::size_t e
   if (r.kind == RespValue::Kind::kArray && r.elements.size() == expected) {
     return {TxnOutcome::Next::kDone, Status::ok(), std::move(r.elements)};
   }
-  if (r.kind == RespValue::Kind::kNull) {
+  if (r.kind == RespValue::Kind::kNullArray) {
     return {TxnOutcome::Next::kConflict,
             Status(StatusCode::kAborted, "transaction: a watched key changed on every try"),
             {}};

@@ -84,7 +84,7 @@ class FakeKv {
       data[watched_[0]] += "0";  // another client's write to a watched key
       dirty_ = true;
     }
-    RespValue reply = proto::resp_null();
+    RespValue reply = proto::resp_null_array();  // EXEC aborted by WATCH
     if (!dirty_) {
       std::vector<RespValue> replies;
       for (const Args& command : queued_) {

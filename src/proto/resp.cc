@@ -362,6 +362,7 @@ bool RespValue::operator==(const RespValue& other) const {
     case Kind::kInteger:
       return integer == other.integer;
     case Kind::kNull:
+    case Kind::kNullArray:
       return true;
     case Kind::kArray:
       return elements == other.elements;
@@ -379,6 +380,8 @@ std::string RespValue::to_string() const {
       return ":" + std::to_string(integer);
     case Kind::kNull:
       return "(nil)";
+    case Kind::kNullArray:
+      return "(nil array)";
     case Kind::kBulk: {
       std::string quoted = "\"";
       for (char c : str) {
@@ -429,6 +432,7 @@ RespValue resp_bulk(std::string bytes) {
   return make_value(RespValue::Kind::kBulk, std::move(bytes));
 }
 RespValue resp_null() { return make_value(RespValue::Kind::kNull); }
+RespValue resp_null_array() { return make_value(RespValue::Kind::kNullArray); }
 RespValue resp_array(std::vector<RespValue> elements) {
   RespValue v = make_value(RespValue::Kind::kArray);
   v.elements = std::move(elements);
@@ -484,6 +488,8 @@ void RespWriter::value_at_depth(const RespValue& v, std::size_t depth) {
       return bulk(v.str);
     case RespValue::Kind::kNull:
       return null();
+    case RespValue::Kind::kNullArray:
+      return null_array();
     case RespValue::Kind::kArray:
       SPOFLESS_CHECK(depth < limits::kRespMaxNesting, "a written value nests within the limit");
       array(v.elements.size());
@@ -587,16 +593,17 @@ Step RespReplyParser::open_array(long long n, std::size_t header_at, std::vector
     return stream_.fail("invalid multibulk length", header_at);
   }
   if (n == -1) {
-    complete(resp_null(), out);
+    complete(resp_null_array(), out);
     return Step::kContinue;
+  }
+  // An empty array is a level too: the writer, and whoever recurses over the value, sees it.
+  if (open_.size() == limits::kRespMaxNesting) {
+    return stream_.fail(fmt::format("arrays nested deeper than {}", limits::kRespMaxNesting),
+                        header_at);
   }
   if (n == 0) {
     complete(resp_array({}), out);
     return Step::kContinue;
-  }
-  if (open_.size() == limits::kRespMaxNesting) {
-    return stream_.fail(fmt::format("arrays nested deeper than {}", limits::kRespMaxNesting),
-                        header_at);
   }
   open_.push_back({resp_array({}), static_cast<std::size_t>(n)});
   open_.back().array.elements.reserve(std::min(open_.back().left, kArgsReservedAhead));

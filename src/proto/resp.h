@@ -127,10 +127,11 @@ class RespRequestParser {
 };
 
 // One RESP2 value. Only the fields of its kind are meaningful: str for simple strings, errors
-// and bulks, integer for integers, elements for arrays. RESP2's two nils ($-1 and *-1) are
-// both kNull.
+// and bulks, integer for integers, elements for arrays. RESP2's two nils stay apart, so that a
+// value passes through unchanged: kNull is the null bulk ($-1, a missing key), kNullArray the
+// null array (*-1, an EXEC aborted by WATCH).
 struct RespValue {
-  enum class Kind : std::uint8_t { kSimple, kError, kInteger, kBulk, kNull, kArray };
+  enum class Kind : std::uint8_t { kSimple, kError, kInteger, kBulk, kNull, kNullArray, kArray };
 
   Kind kind = Kind::kNull;
   std::string str;
@@ -148,6 +149,7 @@ RespValue resp_error(std::string message);
 RespValue resp_integer(long long n);
 RespValue resp_bulk(std::string bytes);
 RespValue resp_null();
+RespValue resp_null_array();
 RespValue resp_array(std::vector<RespValue> elements);
 
 // Appends RESP2 to a string the caller owns (and later sends). Used on the caller's thread.

@@ -312,7 +312,7 @@ TEST(RespReplyParser, ParsesEveryType) {
       resp_integer(-7),
       resp_bulk("a\r\n"),
       resp_null(),
-      resp_null(),
+      resp_null_array(),
       resp_array({}),
       resp_array({resp_integer(1), resp_array({resp_bulk(""), resp_simple("x")}), resp_null()}),
   };
@@ -367,13 +367,17 @@ TEST(RespReplyParser, NestingIsBoundedWithoutRecursion) {
   const Replies deep = parse_replies(ok + "*1\r\n:1\r\n");
   EXPECT_EQ(deep.status.message(),
             "Protocol error: arrays nested deeper than 32 at byte " + std::to_string(ok.size()));
+  // An empty array one level further is as deep (found by resp_fuzz: the writer refused it).
+  const Replies empty = parse_replies(ok + "*0\r\n");
+  EXPECT_EQ(empty.status.message(),
+            "Protocol error: arrays nested deeper than 32 at byte " + std::to_string(ok.size()));
 }
 
 RespValue gen_value(int depth) {
   const auto any_bytes = rc::gen::container<std::string>(rc::gen::arbitrary<char>());
   const auto one_line = rc::gen::container<std::string>(
       rc::gen::suchThat(rc::gen::arbitrary<char>(), [](char c) { return c != '\r' && c != '\n'; }));
-  switch (*rc::gen::inRange(0, depth > 0 ? 6 : 5)) {
+  switch (*rc::gen::inRange(0, depth > 0 ? 7 : 6)) {
     case 0:
       return resp_simple(*one_line);
     case 1:
@@ -384,6 +388,8 @@ RespValue gen_value(int depth) {
       return resp_bulk(*any_bytes);
     case 4:
       return resp_null();
+    case 5:
+      return resp_null_array();
     default: {
       std::vector<RespValue> elements(static_cast<std::size_t>(*rc::gen::inRange(0, 4)));
       for (RespValue& e : elements) e = gen_value(depth - 1);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <optional>
 
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "core/limits.h"
 #include "io/address.h"
 #include "kv/glob.h"
+#include "kv/integer.h"
 #include "proto/resp.h"
 #include "roles/common/cli.h"
 #include "roles/db/node.h"
@@ -25,13 +25,6 @@ std::string upper(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 // `name` in lower case, as Redis names the command in this error.
@@ -76,9 +69,6 @@ const std::vector<std::pair<std::string, std::string>>& config_values() {
   };
   return values;
 }
-
-constexpr std::string_view kNullBulk = "$-1\r\n";
-constexpr std::string_view kNullArray = "*-1\r\n";
 
 constexpr const char* kWrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
 
@@ -132,14 +122,15 @@ void ClientSession::execute(std::vector<std::string> argv, Reply reply) {
   if (!authenticated_ && name != "AUTH" && name != "HELLO" && name != "QUIT") {
     return reply(error_reply("NOAUTH Authentication required."));
   }
+  // An EXEC in a session, `SPOFLESS.SEQ <client> <seq> EXEC`, ends the transaction like EXEC.
+  bool sequenced_exec = name == "SPOFLESS.SEQ" && argv.size() >= 4 && upper(argv[3]) == "EXEC";
   if (in_multi_ && name != "EXEC" && name != "DISCARD" && name != "MULTI" && name != "WATCH" &&
-      name != "QUIT" && name != "RESET" &&
-      !(name == "SPOFLESS.SEQ" && argv.size() >= 4 && upper(argv[3]) == "EXEC")) {
+      name != "QUIT" && name != "RESET" && !sequenced_exec) {
     return queue_in_multi(std::move(argv), std::move(reply));
   }
-  if (name == "SPOFLESS.SEQ" && argv.size() >= 4 && upper(argv[3]) == "EXEC") {
-    auto client = parse_u64(argv[1]);
-    auto seq = parse_u64(argv[2]);
+  if (sequenced_exec) {
+    auto client = kv::parse_uint64(argv[1]);
+    auto seq = kv::parse_uint64(argv[2]);
     if (!client || !seq) return reply(error_reply("ERR client id and seq must be integers"));
     return exec(kv::Session{*client, *seq}, std::move(reply));
   }
@@ -183,13 +174,7 @@ void ClientSession::exec(std::optional<kv::Session> session, Reply reply) {
   kv::Command command = kv::make_exec(queued_, std::move(watched));
   command.session = session;
   reset_transaction();
-  // EXEC answers an array, an error, or for an aborted WATCH the null ARRAY (*-1). A write
-  // forwarded from a follower comes back re-encoded from a proto::RespValue, which has one
-  // nil for both of RESP2's nils and writes it as the null bulk ($-1); clients that read
-  // EXEC's reply as an array (go-redis, Jedis) reject that. So a nil here is the null array.
-  node_.write(std::move(command), [reply = std::move(reply)](std::string resp) {
-    reply(resp == kNullBulk ? std::string(kNullArray) : std::move(resp));
-  });
+  node_.write(std::move(command), std::move(reply));
 }
 
 void ClientSession::watch(const std::vector<std::string>& argv, Reply reply) {
@@ -299,7 +284,7 @@ void ClientSession::execute_connection_command(const std::string& name,
       name_ = argv[2];
       return reply(status_reply("OK"));
     }
-    if (sub == "GETNAME") return reply(name_.empty() ? "$-1\r\n" : bulk(name_));
+    if (sub == "GETNAME") return reply(name_.empty() ? encode_reply(kv::Reply::nil()) : bulk(name_));
     if (sub == "SETINFO") return reply(status_reply("OK"));
     return reply(error_reply(fmt::format("ERR unknown subcommand '{}'. Try CLIENT HELP.",
                                          argc >= 2 ? argv[1] : "")));
@@ -328,7 +313,7 @@ void ClientSession::admin(const std::string& name, const std::vector<std::string
   }
   auto node_arg = [&]() -> std::optional<raft::NodeId> {
     if (argv.size() != 2) return std::nullopt;
-    auto id = parse_u64(argv[1]);
+    auto id = kv::parse_uint64(argv[1]);
     if (!id || *id == 0) return std::nullopt;
     return raft::NodeId{*id};
   };

@@ -19,21 +19,6 @@ void write_reply(proto::RespWriter& w, const kv::Reply& r) {
   }
 }
 
-void write_value(proto::RespWriter& w, const proto::RespValue& v) {
-  using Kind = proto::RespValue::Kind;
-  switch (v.kind) {
-    case Kind::kSimple: return w.simple(v.str);
-    case Kind::kError: return w.error(v.str);
-    case Kind::kInteger: return w.integer(v.integer);
-    case Kind::kBulk: return w.bulk(v.str);
-    case Kind::kNull: return w.null();
-    case Kind::kArray:
-      w.array(v.elements.size());
-      for (const proto::RespValue& e : v.elements) write_value(w, e);
-      return;
-  }
-}
-
 }  // namespace
 
 std::string encode_reply(const kv::Reply& reply) {
@@ -57,8 +42,7 @@ std::string status_reply(std::string_view status) {
 
 std::string encode_value(const proto::RespValue& value) {
   std::string out;
-  proto::RespWriter w(out);
-  write_value(w, value);
+  proto::RespWriter(out).value(value);
   return out;
 }
 
