@@ -113,6 +113,15 @@ Status DiskStorage::write_vote(const Vote& vote) {
   return s;
 }
 
+Status DiskStorage::clear_log_lost() {
+  if (!failed_.is_ok()) return refuse_after_failure();
+  if (!log_lost_) return Status::ok();
+  Status s = remove_file(dir_ / kLogLostFileName);
+  if (s.is_ok()) s = syncer_.sync_dir(dir_);
+  if (s.is_ok()) log_lost_ = false;
+  return fail(std::move(s));
+}
+
 Status DiskStorage::save_snapshot(const raft::Snapshot& snapshot) {
   if (!failed_.is_ok()) return refuse_after_failure();
   if (!snapshots_.empty() && snapshot.index <= snapshots_.back().index) return Status::ok();

@@ -59,6 +59,10 @@ struct RecoveryReport {
   std::string snapshot_problem;
   // The vote file failed its checks; the WAL's term and vote were used and the file rewritten.
   std::string vote_problem;
+  // The log lacks entries this server may have acknowledged: `corrupt` now, or at an earlier
+  // open whose re-sync never finished. Durable (the LOG_LOST file, written before any repair),
+  // so that a crash cannot make the server forget it; see DiskStorage::clear_log_lost().
+  bool log_lost = false;
 };
 
 // Thread model: owned by one thread (the node's io thread); not thread-safe.
@@ -93,6 +97,11 @@ class DiskStorage {
 
   // Called with the duration of every fsync, for the caller's latency histogram. Set once.
   void on_fsync(std::function<void(std::chrono::nanoseconds)> observe);
+
+  // The caller's Raft has re-synced the log (raft::Raft::log_lost() turned false): the log
+  // holds again everything this server acknowledged. Removes LOG_LOST durably.
+  Status clear_log_lost();
+  bool log_lost() const { return log_lost_; }
 
   std::uint64_t wal_bytes() const;  // over every segment
   std::size_t segment_count() const { return segments_.size(); }
@@ -141,6 +150,7 @@ class DiskStorage {
   raft::LogIndex last_index_;            // the last entry written (or the log start's)
   raft::HardState hard_state_;           // the newest written; the header of every new segment
   Vote vote_;                            // what the vote file holds
+  bool log_lost_ = false;                // LOG_LOST is on disk
   Status failed_;                        // the first write failure; refuses everything after
 };
 

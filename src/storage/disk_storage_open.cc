@@ -25,6 +25,7 @@ struct Listing {
   std::vector<SegmentName> segments;    // ascending seq
   std::vector<SnapshotName> snapshots;  // ascending index
   bool has_vote = false;
+  bool has_log_lost = false;
 };
 
 Result<Listing> list(const fs::path& dir) {
@@ -52,6 +53,8 @@ Result<Listing> list(const fs::path& dir) {
       out.snapshots.push_back(*snapshot);
     } else if (name == kVoteFileName) {
       out.has_vote = true;
+    } else if (name == kLogLostFileName) {
+      out.has_log_lost = true;
     }
   }
   std::sort(out.segments.begin(), out.segments.end(),
@@ -343,6 +346,7 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::open(const fs::path& dir, Stor
   storage->last_index_ =
       log->entries.empty() ? found.chosen.snapshot.index : log->entries.back().index;
   if (Status s = storage->resume(found); !s.is_ok()) return s;
+  report.log_lost = storage->log_lost_;
   state.hard_state = found.hard_state;
   state.snapshot = std::move(found.chosen.snapshot);
   state.entries = std::move(log->entries);
@@ -363,6 +367,13 @@ Status DiskStorage::resume(Recovered& found) {
     Status s = repair_torn(syncer_, dir_ / file_name(names[*scan.torn]), scan.sizes.back());
     if (!s.is_ok()) return s;
   }
+  if (scan.damaged && !found.listing.has_log_lost) {
+    // Before the repair hides the damage: a crash from here on must not forget the loss.
+    Status s = write_file_atomically(syncer_, dir_, kLogLostFileName,
+                                     "this server re-syncs its log from the leader\n");
+    if (!s.is_ok()) return s;
+  }
+  log_lost_ = scan.damaged || found.listing.has_log_lost;
   if (scan.damaged) {
     if (Status s = repair_damage(syncer_, dir_, names, scan); !s.is_ok()) return s;
   }

@@ -8,6 +8,8 @@
 //   vote                                term and vote: [8-byte magic "SPFVOTE1"][u64 LE term]
 //                                       [u64 LE vote][u32 LE crc32c of the 24 bytes before]
 //   LOCK                                flock()ed by the process that has the directory open
+//   LOG_LOST                            present while the log lacks entries this server may
+//                                       have acknowledged (RecoveryReport::log_lost)
 //   *.tmp                               a file being written; removed on open()
 //   *.corrupt                           a bad file moved aside for inspection; never read
 //
@@ -25,6 +27,7 @@ namespace spofless::storage {
 
 inline constexpr std::string_view kVoteFileName = "vote";
 inline constexpr std::string_view kLockFileName = "LOCK";
+inline constexpr std::string_view kLogLostFileName = "LOG_LOST";
 inline constexpr std::string_view kTmpSuffix = ".tmp";
 inline constexpr std::string_view kCorruptSuffix = ".corrupt";
 

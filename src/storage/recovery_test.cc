@@ -120,6 +120,9 @@ TEST(Recovery, AFlippedBitInAMiddleRecordIsCorruptionAndOnlyTheEntriesBeforeItSu
   EXPECT_EQ(o.state.entries, entries(1, 4, 1));
   EXPECT_EQ(files_ending(dir.path(), ".corrupt"),
             std::vector<std::string>{segment.filename().string() + ".corrupt"});
+  // The loss is on disk before the repair that hides it.
+  EXPECT_TRUE(o.report.log_lost);
+  EXPECT_TRUE(fs::exists(dir.path() / kLogLostFileName));
 
   // The caller re-syncs from the leader: the new entries are saved and read back.
   ASSERT_TRUE(o.storage->save(ready_with(entries(5, 7, 2), hard_state(2, 0, 7))).is_ok());
@@ -131,6 +134,16 @@ TEST(Recovery, AFlippedBitInAMiddleRecordIsCorruptionAndOnlyTheEntriesBeforeItSu
   for (const raft::Entry& e : entries(5, 7, 2)) expected.push_back(e);
   EXPECT_EQ(again.state.entries, expected);
   EXPECT_EQ(again.state.hard_state, hard_state(2, 0, 7));
+  // The repaired log no longer shows the damage, but the loss is remembered until the caller
+  // says the re-sync is over; after that a reopen is clean.
+  EXPECT_TRUE(again.report.log_lost);
+  ASSERT_TRUE(again.storage->clear_log_lost().is_ok());
+  EXPECT_FALSE(fs::exists(dir.path() / kLogLostFileName));
+  again = {};
+  Opened resynced = open_dir(dir.path());
+  ASSERT_TRUE(resynced.status.is_ok()) << resynced.status.to_string();
+  EXPECT_FALSE(resynced.report.log_lost);
+  EXPECT_EQ(resynced.state.entries, expected);
 }
 
 // Segments before the last were complete and synced before the next one was created: a bad
