@@ -1,7 +1,6 @@
 #include "roles/db/node.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
 
 #include <boost/asio/post.hpp>
@@ -20,10 +19,6 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 using raft::NodeId;
-
-// Present while this node re-syncs a log that lost entries to corruption, so that a restart
-// before the re-sync ends does not forget it (raft::Config::log_lost).
-constexpr const char* kLogLostMarker = "LOG_LOST";
 
 std::uint64_t wall_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -149,12 +144,10 @@ Status Node::start() {
   if (!report.snapshot_problem.empty()) {
     obs::warn("snapshot.corrupt", {{"problem", report.snapshot_problem}});
   }
-  log_lost_ = report.corrupt || std::filesystem::exists(options_.data_dir / kLogLostMarker);
   if (report.corrupt) {
     obs::error("wal.corrupt", {{"problem", report.corruption},
                                {"action", "serving nothing from the lost entries; re-syncing "
                                           "from the leader without a vote until caught up"}});
-    set_log_lost_marker(true);
   }
   if (disk.snapshot.index.value > 0) {
     if (Status s = state_.restore(disk.snapshot.data); !s.is_ok()) {
@@ -176,11 +169,11 @@ Status Node::start() {
   config.election_timeout_ticks = options_.election_ticks;
   config.heartbeat_ticks = options_.heartbeat_ticks;
   config.read_mode = options_.read_mode;
-  config.log_lost = log_lost_;
+  config.log_lost = report.log_lost;
   obs::info("db.recovered", {{"snapshot_index", disk.snapshot.index.value},
                              {"entries", disk.entries.size()},
                              {"term", disk.hard_state.term.value},
-                             {"log_lost", log_lost_}});
+                             {"log_lost", report.log_lost}});
   raft_ = std::make_unique<raft::Raft>(std::move(config), std::move(disk), random_);
 
   io::PeerTransportOptions transport_options;
@@ -345,10 +338,17 @@ void Node::finish_ready(raft::Ready& rd) {
 void Node::after_ready() {
   if (raft_->log().committed().value <= state_.applied()) caught_up_at_ = Clock::now();
   if (raft_->leader() != last_leader_) after_leader_change();
-  if (log_lost_ && !raft_->log_lost()) {
-    log_lost_ = false;
-    set_log_lost_marker(false);
-    obs::info("db.resynced", {{"applied", state_.applied()}});
+  // Raft leaves the lost state only once the re-synced log is durable; the marker goes then,
+  // and only while this thread owns the storage (otherwise the next Ready's end does it).
+  if (!persisting_ && storage_->log_lost() && !raft_->log_lost()) {
+    if (Status s = storage_->clear_log_lost(); !s.is_ok()) {
+      // The marker stays, which is safe (a restart re-syncs again), and the storage refuses
+      // every write after a failed one, so the next Ready stops the process as any disk
+      // failure does.
+      obs::error("wal.write_failed", {{"error", s.to_string()}});
+    } else {
+      obs::info("db.resynced", {{"applied", state_.applied()}});
+    }
   }
   serve_reads();
   request_read_index();
@@ -358,7 +358,7 @@ void Node::after_ready() {
   metrics_->commit.set(static_cast<double>(raft_->log().committed().value));
   metrics_->applied.set(static_cast<double>(state_.applied()));
   metrics_->keys.set(static_cast<double>(state_.size()));
-  metrics_->log_lost.set(log_lost_ ? 1 : 0);
+  metrics_->log_lost.set(raft_->log_lost() ? 1 : 0);
   if (raft_->has_ready()) schedule_ready();
 }
 
@@ -392,9 +392,7 @@ void Node::apply(const raft::Entry& e) {
 
 void Node::write(kv::Command command, Done done) {
   if (is_leader()) return propose_here(std::move(command), std::move(done));
-  NodeId leader = raft_->leader();
-  std::optional<asio::ip::tcp::endpoint> to;
-  if (leader != NodeId::kNone) to = transport_->advertised_client(leader);
+  std::optional<asio::ip::tcp::endpoint> to = leader_client_address();
   if (!to) {
     metrics_->no_leader.inc();
     return done(error_reply("TRYAGAIN no leader elected yet; retry shortly"));
@@ -428,7 +426,7 @@ void Node::propose_here(kv::Command command, Done done) {
 void Node::read(kv::ReadOp op, Done done) {
   if (!can_read_linearizable()) {
     metrics_->no_leader.inc();
-    return done(error_reply(log_lost_ ? "TRYAGAIN this replica is re-syncing its log"
+    return done(error_reply(raft_->log_lost() ? "TRYAGAIN this replica is re-syncing its log"
                                       : "TRYAGAIN no leader elected yet; retry shortly"));
   }
   if (unasked_reads_.size() + confirmed_reads_.size() >= limits::kDbMaxPendingReads) {
@@ -474,42 +472,25 @@ std::uint64_t Node::watch_index() const { return state_.watch_index(); }
 
 void Node::expire_requests() {
   auto now = Clock::now();
-  auto expire = [&](auto& done, std::string_view what) {
+  // Answers `done` with `message` once `deadline` has passed; true when it did. Each
+  // erase_if calls its predicate once per element, so every expired request is answered once.
+  auto expired = [&](Clock::time_point deadline, const Done& done, std::string_view message) {
+    if (deadline > now) return false;
     metrics_->timeouts.inc();
-    done(error_reply(fmt::format("TRYAGAIN {} timed out; its outcome is unknown", what)));
+    done(error_reply(message));
+    return true;
   };
-  for (auto it = writes_.begin(); it != writes_.end();) {
-    if (it->second.deadline <= now) {
-      expire(it->second.done, "write");
-      it = writes_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  auto expire_reads = [&](std::vector<PendingRead>& reads) {
-    std::erase_if(reads, [&](PendingRead& r) {
-      if (r.deadline > now) return false;
-      metrics_->timeouts.inc();
-      r.done(error_reply("TRYAGAIN read timed out waiting for the leader; retry"));
-      return true;
-    });
+  std::erase_if(writes_, [&](auto& entry) {
+    return expired(entry.second.deadline, entry.second.done,
+                   "TRYAGAIN write timed out; its outcome is unknown");
+  });
+  auto read_expired = [&](const PendingRead& r) {
+    return expired(r.deadline, r.done, "TRYAGAIN read timed out; retry");
   };
-  expire_reads(unasked_reads_);
-  for (auto it = asked_reads_.begin(); it != asked_reads_.end();) {
-    expire_reads(it->second);
-    it = it->second.empty() ? asked_reads_.erase(it) : std::next(it);
-  }
-  for (auto it = confirmed_reads_.begin(); it != confirmed_reads_.end();) {
-    if (it->second.deadline <= now) {
-      metrics_->timeouts.inc();
-      it->second.done(error_reply("TRYAGAIN read timed out waiting to apply; retry"));
-      it = confirmed_reads_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // A read asked of a leader that is gone never completes (raft.h): ask again.
-  if (!asked_reads_.empty() && raft_->leader() == NodeId::kNone) return;
+  std::erase_if(unasked_reads_, read_expired);
+  for (auto& [batch, reads] : asked_reads_) std::erase_if(reads, read_expired);
+  std::erase_if(asked_reads_, [](const auto& batch) { return batch.second.empty(); });
+  std::erase_if(confirmed_reads_, [&](auto& entry) { return read_expired(entry.second); });
 }
 
 void Node::maybe_compact() {
@@ -592,26 +573,16 @@ void Node::change_membership(raft::ConfChange change, Done done) {
   schedule_ready();
 }
 
-void Node::set_log_lost_marker(bool lost) {
-  std::filesystem::path marker = options_.data_dir / kLogLostMarker;
-  std::error_code ec;
-  if (lost) {
-    std::ofstream(marker) << "this node re-syncs its log from the leader; see docs/db.md\n";
-  } else {
-    std::filesystem::remove(marker, ec);
-  }
-}
-
 bool Node::is_leader() const { return raft_ && raft_->role() == raft::Role::kLeader; }
 NodeId Node::leader() const { return raft_ ? raft_->leader() : NodeId::kNone; }
 std::size_t Node::dbsize() const { return state_.size(); }
 
 bool Node::can_read_linearizable() const {
-  return raft_ && raft_->leader() != NodeId::kNone && !log_lost_;
+  return raft_ && raft_->leader() != NodeId::kNone && !raft_->log_lost();
 }
 
 std::optional<std::chrono::milliseconds> Node::staleness() const {
-  if (!raft_ || log_lost_) return std::nullopt;
+  if (!raft_ || raft_->log_lost()) return std::nullopt;
   if (is_leader()) return std::chrono::milliseconds{0};
   // A follower cut off from the leader still knows how old its state is: from the last
   // contact, whether or not it has given up on that leader yet.

@@ -150,7 +150,6 @@ class Node {
   void maybe_promote_learners();
   void after_leader_change();
   void update_peers();
-  void set_log_lost_marker(bool lost);
 
   boost::asio::io_context& io_;
   obs::Registry& registry_;
@@ -171,7 +170,6 @@ class Node {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped
   bool ready_scheduled_ = false;
   bool stopped_ = false;
-  bool log_lost_ = false;
 
   std::map<std::uint64_t, PendingWrite> writes_;  // by log index
   std::map<std::uint64_t, Done> changes_;         // membership changes, by log index

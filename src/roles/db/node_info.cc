@@ -44,7 +44,7 @@ nlohmann::json Node::status() const {
   j["applied"] = state_.applied();
   j["last_index"] = raft_->log().last_index().value;
   j["snapshot_index"] = raft_->snapshot().index.value;
-  j["log_lost"] = log_lost_;
+  j["log_lost"] = raft_->log_lost();
   j["keys"] = state_.size();
   if (auto s = staleness()) j["staleness_ms"] = s->count();
   nlohmann::json voters = nlohmann::json::array();
@@ -104,7 +104,7 @@ std::string Node::info_replication() const {
       "spofless_node_id:{}\r\nspofless_leader_id:{}\r\nspofless_term:{}\r\n"
       "spofless_commit_index:{}\r\nspofless_applied_index:{}\r\nspofless_log_lost:{}\r\n",
       id_of(options_.id), id_of(raft_->leader()), raft_->term().value,
-      raft_->log().committed().value, state_.applied(), log_lost_ ? 1 : 0);
+      raft_->log().committed().value, state_.applied(), raft_->log_lost() ? 1 : 0);
   return out;
 }
 
