@@ -45,6 +45,9 @@ inline constexpr std::size_t kRaftMaxVoters = 9;
 inline constexpr std::size_t kRaftMaxPendingReads = 4096;  // read_index() beyond: shed
 // Lease reads assume no two servers' clocks run more than this far apart in rate.
 inline constexpr std::uint32_t kRaftMaxClockDriftPercent = 10;
+// The split-brain guard's endorsements (vrrp/quorum.h) count a lease this much shorter on the
+// asker's clock than the voter keeps it on its own.
+inline constexpr std::uint32_t kVrrpMaxClockDriftPercent = 10;
 // A follower must hear several heartbeats per election timeout, or a single lost one
 // starts an election (Raft §5.2: broadcastTime << electionTimeout).
 static_assert(kRaftHeartbeatTicks < kRaftElectionTimeoutTicks / 2,
