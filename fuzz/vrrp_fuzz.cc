@@ -5,13 +5,16 @@
 //   back to itself;
 // - fed to a backup and to a master, it leaves each in a state the RFC allows, holding the
 //   addresses exactly while master.
-// The input is tried as an IPv4 packet, as a bare VRRP message and as an address in text.
+// - a split-brain guard message (proto/quorum.h) that decodes re-encodes to the same bytes.
+// The input is tried as an IPv4 packet, as a bare VRRP message, as a guard message and as an
+// address in text.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/check.h"
+#include "proto/quorum.h"
 #include "proto/vrrp.h"
 #include "vrrp/router.h"
 
@@ -92,6 +95,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    "malformed input is invalid_argument");
   }
   check_message(input, kSelf, vrrp::kVrrpGroup);
+  auto quorum = spofless::proto::decode_quorum(input);
+  if (quorum) {
+    SPOFLESS_CHECK(spofless::proto::encode_quorum(*quorum) == input,
+                   "a guard message re-encodes to its bytes");
+  } else {
+    SPOFLESS_CHECK(quorum.status().code() == StatusCode::kInvalidArgument,
+                   "malformed input is invalid_argument");
+  }
   (void)vrrp::parse_ipv4(input);
   return 0;
 }
