@@ -9,6 +9,7 @@
 // The input is tried as an IPv4 packet, as a bare VRRP message, as a guard message and as an
 // address in text.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,7 +24,8 @@ namespace {
 namespace vrrp = spofless::vrrp;
 using spofless::StatusCode;
 
-constexpr vrrp::Ipv4 kSelf{0xC6336401};  // 198.51.100.1
+constexpr vrrp::Ipv4 kSelf{0xC6336401};  // 198.51.100.1: the routers fed
+constexpr vrrp::Ipv4 kPeer{0xC6336402};  // 198.51.100.2: the sender of a bare message
 
 // Tracks AddAddresses / RemoveAddresses to check that the addresses are held exactly while
 // master.
@@ -50,7 +52,11 @@ void feed_routers(const vrrp::Advert& advert, vrrp::Ipv4 src) {
   vrrp::RouterConfig c;
   c.vrid = advert.vrid;
   c.self = kSelf;
-  c.addresses = {vrrp::Ipv4{0xC6336464}};
+  // The advertised addresses, so that the routers do not drop it as misconfigured (§7.1);
+  // one listing an address twice is dropped, which is fine too.
+  c.addresses = advert.addresses;
+  std::sort(c.addresses.begin(), c.addresses.end());
+  c.addresses.erase(std::unique(c.addresses.begin(), c.addresses.end()), c.addresses.end());
   Holder backup{vrrp::Router(c)};
   backup.run(backup.router.start(vrrp::Time{0}));
   backup.run(backup.router.receive(advert, src, vrrp::Time{1000}));
@@ -94,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     SPOFLESS_CHECK(packet.status().code() == StatusCode::kInvalidArgument,
                    "malformed input is invalid_argument");
   }
-  check_message(input, kSelf, vrrp::kVrrpGroup);
+  check_message(input, kPeer, vrrp::kVrrpGroup);
   auto quorum = spofless::proto::decode_quorum(input);
   if (quorum) {
     SPOFLESS_CHECK(spofless::proto::encode_quorum(*quorum) == input,

@@ -1,5 +1,7 @@
 #include "proto/quorum.h"
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "core/check.h"
@@ -11,6 +13,7 @@ constexpr std::string_view kMagic = "SPFQ";
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint8_t kTypeAsk = 1;
 constexpr std::uint8_t kTypeGrant = 2;
+constexpr std::uint8_t kTypeRelease = 3;
 constexpr std::uint8_t kGranted = 0x01;
 
 std::uint8_t byte_at(std::string_view s, std::size_t i) { return static_cast<std::uint8_t>(s[i]); }
@@ -27,19 +30,36 @@ void put_be(std::string& out, std::uint64_t v, std::size_t n) {
 
 std::string encode_quorum(const QuorumMessage& m) {
   SPOFLESS_CHECK(m.vrid != 0, "a quorum message names its virtual router");
-  const auto* ask = std::get_if<vrrp::Ask>(&m.body);
-  const auto* grant = std::get_if<vrrp::Grant>(&m.body);
-  const std::uint64_t seq = ask ? ask->seq : grant->seq;
-  SPOFLESS_CHECK(seq != 0, "asks are numbered from 1");
+  struct Fields {
+    std::uint8_t type, flags;
+    vrrp::Ipv4 from, to;
+    std::uint64_t seq;
+    std::uint8_t priority;
+  };
+  const Fields f = std::visit(
+      [](const auto& b) -> Fields {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, vrrp::Ask>) {
+          return {kTypeAsk, 0, b.from, b.voter, b.seq, b.priority};
+        } else if constexpr (std::is_same_v<T, vrrp::Grant>) {
+          return {kTypeGrant, b.granted ? kGranted : std::uint8_t{0}, b.voter, b.asker, b.seq,
+                  b.contender_priority};
+        } else {
+          return {kTypeRelease, 0, b.from, b.voter, b.seq, 0};
+        }
+      },
+      m.body);
+  SPOFLESS_CHECK(f.seq != 0, "asks are numbered from 1");
   std::string out(kMagic);
   out.reserve(kQuorumMessageBytes);
   out += static_cast<char>(kVersion);
-  out += static_cast<char>(ask ? kTypeAsk : kTypeGrant);
+  out += static_cast<char>(f.type);
   out += static_cast<char>(m.vrid);
-  out += static_cast<char>(grant && grant->granted ? kGranted : 0);
-  put_be(out, ask ? ask->from.value : grant->voter.value, 4);
-  put_be(out, seq, 8);
-  out += static_cast<char>(ask ? ask->priority : grant->contender_priority);
+  out += static_cast<char>(f.flags);
+  put_be(out, f.from.value, 4);
+  put_be(out, f.to.value, 4);
+  put_be(out, f.seq, 8);
+  out += static_cast<char>(f.priority);
   out.append(3, '\0');
   return out;
 }
@@ -56,25 +76,29 @@ Result<QuorumMessage> decode_quorum(std::string_view b) {
     return bad(fmt::format("version {} at byte 4; only 1 is spoken", byte_at(b, 4)));
   }
   const std::uint8_t type = byte_at(b, 5);
-  if (type != kTypeAsk && type != kTypeGrant) {
-    return bad(fmt::format("type {} at byte 5; 1 (ask) or 2 (grant)", type));
+  if (type != kTypeAsk && type != kTypeGrant && type != kTypeRelease) {
+    return bad(fmt::format("type {} at byte 5; 1 (ask), 2 (grant) or 3 (release)", type));
   }
   QuorumMessage m;
   m.vrid = byte_at(b, 6);
   if (m.vrid == 0) return bad("virtual router id 0 at byte 6; ids are 1..255");
   const std::uint8_t flags = byte_at(b, 7);
-  if (flags & ~(type == kTypeGrant ? kGranted : 0)) {
+  if ((flags & ~(type == kTypeGrant ? kGranted : 0)) != 0) {
     return bad(fmt::format("flags {:#04x} at byte 7; only a grant's bit 0 is defined", flags));
   }
-  const vrrp::Ipv4 sender{static_cast<std::uint32_t>(be_at(b, 8, 4))};
-  const std::uint64_t seq = be_at(b, 12, 8);
-  if (seq == 0) return bad("seq 0 at byte 12; asks are numbered from 1");
-  if (be_at(b, 21, 3) != 0) return bad("nonzero padding at byte 21");
-  const std::uint8_t priority = byte_at(b, 20);
+  const vrrp::Ipv4 from{static_cast<std::uint32_t>(be_at(b, 8, 4))};
+  const vrrp::Ipv4 to{static_cast<std::uint32_t>(be_at(b, 12, 4))};
+  const std::uint64_t seq = be_at(b, 16, 8);
+  if (seq == 0) return bad("seq 0 at byte 16; asks are numbered from 1");
+  const std::uint8_t priority = byte_at(b, 24);
+  if (type == kTypeRelease && priority != 0) return bad("nonzero priority at byte 24 of a release");
+  if (be_at(b, 25, 3) != 0) return bad("nonzero padding at byte 25");
   if (type == kTypeAsk) {
-    m.body = vrrp::Ask{sender, priority, seq};
+    m.body = vrrp::Ask{from, to, priority, seq};
+  } else if (type == kTypeGrant) {
+    m.body = vrrp::Grant{from, to, seq, (flags & kGranted) != 0, priority};
   } else {
-    m.body = vrrp::Grant{sender, seq, (flags & kGranted) != 0, priority};
+    m.body = vrrp::Release{from, to, seq};
   }
   return m;
 }

@@ -1,5 +1,13 @@
-// The VRRPv3 codec against packets built by an independent implementation (a few lines of
-// Python's struct, kept in the comments), and against every way a packet can be malformed.
+// The VRRPv3 codec against packets built by an independent implementation, and against every
+// way a packet can be malformed. The known packets came from these lines of Python:
+//   def csum(b):
+//       s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+//       while s >> 16: s = (s & 0xffff) + (s >> 16)
+//       return ~s & 0xffff
+//   def msg(vrid, prio, cs, addrs, src, dst):  # addresses and src, dst as 4-byte strings
+//       body = bytes([0x31, vrid, prio, len(addrs)]) + struct.pack('!HH', cs, 0) + b''.join(addrs)
+//       c = csum(src + dst + bytes([0, 112]) + struct.pack('!H', len(body)) + body)
+//       return body[:6] + struct.pack('!H', c) + body[8:]
 
 #include "proto/vrrp.h"
 

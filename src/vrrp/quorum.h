@@ -26,14 +26,19 @@
 
 namespace spofless::vrrp {
 
+// Asks are numbered by the asker, increasing across its restarts too (the shell starts from
+// the wall clock in microseconds): a grant or a release is matched to the ask it answers or
+// ends, and one left over from an earlier run can never pass for a newer one.
 struct Ask {
   Ipv4 from;
+  Ipv4 voter;                 // whom it asks
   std::uint8_t priority = 0;  // the asker's, so that an incumbent learns of better contenders
-  std::uint64_t seq = 0;      // the asker's, echoed in the grant
+  std::uint64_t seq = 0;
 };
 
 struct Grant {
   Ipv4 voter;
+  Ipv4 asker;               // whom it answers
   std::uint64_t seq = 0;    // of the ask it answers
   bool granted = false;
   // The highest priority among askers this voter refused since it last granted this asker:
@@ -41,14 +46,24 @@ struct Grant {
   std::uint8_t contender_priority = 0;
 };
 
+// The holder gives its endorsement up (it stepped down). `seq` is the last ask it sent: a
+// release overtaken by a newer granted ask is ignored.
+struct Release {
+  Ipv4 from;
+  Ipv4 voter;
+  std::uint64_t seq = 0;
+};
+
 class Voter {
  public:
   // `now` is when the voter starts: it grants nothing before now + lease.
   Voter(Ipv4 self, Time lease, Time now);
 
+  // An ask addressed to another voter is refused.
   Grant ask(const Ask& ask, Time now);
-  // The holder gives up its endorsement (it stepped down): the next asker may have it at once.
-  void release(Ipv4 from);
+  // Frees the endorsement at once if `release` comes from the holder and covers its newest
+  // granted ask.
+  void release(const Release& release);
 
   // Whom this voter endorses at `now`, if anyone.
   std::optional<Ipv4> holder(Time now) const;
@@ -58,6 +73,7 @@ class Voter {
   Time lease_;
   Time quiet_until_;
   std::optional<Ipv4> holder_;
+  std::uint64_t holder_seq_ = 0;  // the newest ask granted to the holder
   Time until_{0};
   std::uint8_t contender_priority_ = 0;
 };
@@ -65,17 +81,22 @@ class Voter {
 class Ballot {
  public:
   // `voters`: every voter's address, this router's own included; a majority is more than half.
-  Ballot(Ipv4 self, std::vector<Ipv4> voters, Time lease,
+  // `first_seq`: above every seq an earlier run of this router used (see Ask).
+  Ballot(Ipv4 self, std::vector<Ipv4> voters, Time lease, std::uint64_t first_seq,
          std::uint32_t drift_percent = limits::kVrrpMaxClockDriftPercent);
 
   // One ask to every voter, numbered afresh; remembers when it was sent.
-  std::vector<std::pair<Ipv4, Ask>> asks(std::uint8_t priority, Time now);
+  std::vector<Ask> asks(std::uint8_t priority, Time now);
+  // A grant for another asker, or for an ask this ballot does not remember, is ignored.
   void on_grant(const Grant& grant);
-  // Forgets every grant (after stepping down, or to start over).
-  void clear();
+  // Gives every endorsement up: forgets the grants and returns one release per voter.
+  std::vector<Release> release();
 
-  bool has_majority(Time now) const;
-  // The highest contender priority reported by a valid grant.
+  bool has_majority(Time now) const { return majority_until() > now; }
+  // When the majority lapses unless renewed (Time{0} without one). A shell removes the
+  // addresses early enough before it to finish by then.
+  Time majority_until() const;
+  // The highest contender priority reported by a grant still valid at `now`.
   std::uint8_t contender_priority(Time now) const;
   std::size_t majority() const { return voters_.size() / 2 + 1; }
 
@@ -87,7 +108,7 @@ class Ballot {
   Ipv4 self_;
   std::vector<Ipv4> voters_;
   Time counted_lease_;                   // lease less the drift margin
-  std::uint64_t next_seq_ = 1;
+  std::uint64_t next_seq_;
   std::map<std::uint64_t, Time> sent_;   // seq -> when asked (the recent ones)
   std::map<Ipv4, Held> held_;            // by voter
 };

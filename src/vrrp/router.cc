@@ -19,7 +19,10 @@ std::int64_t to_ms(Time t) { return std::chrono::duration_cast<std::chrono::mill
 Status validate(const RouterConfig& c) {
   auto bad = [](std::string why) { return Status(StatusCode::kInvalidArgument, std::move(why)); };
   if (c.vrid == 0) return bad("virtual router id 0: ids are 1..255");
-  if (c.priority == 0) return bad("priority 0 is reserved for releasing; use 1..255");
+  if (c.priority <= kLastWordPriority) {
+    return bad(fmt::format("priority {} is reserved ({}); use 2..255", c.priority,
+                           c.priority == 0 ? "releasing" : "the last word"));
+  }
   if (c.interval < kMinAdvertInterval || c.interval > kMaxAdvertInterval) {
     return bad(fmt::format("advertisement interval {} cs: it is 1..4095 centiseconds",
                            c.interval.count()));
@@ -102,6 +105,12 @@ Actions Router::receive(const Advert& advert, Ipv4 src, Time now) {
   Actions out;
   // Our own advertisement looped back by multicast is not another router's.
   if (state_ == State::kInitialize || advert.vrid != config_.vrid || src == config_.self) return out;
+  // RFC 5798 §7.1: a router that is not the owner must advertise our addresses, or it is
+  // misconfigured and following it would leave them down.
+  if (advert.priority != kOwnerPriority && !same_addresses(advert.addresses)) {
+    ++mismatched_;
+    return out;
+  }
   if (state_ == State::kBackup) {
     backup_receive(advert, src, now, out);
   } else {
@@ -110,22 +119,40 @@ Actions Router::receive(const Advert& advert, Ipv4 src, Time now) {
   return out;
 }
 
+bool Router::same_addresses(std::vector<Ipv4> addresses) const {
+  std::vector<Ipv4> ours = config_.addresses;
+  std::sort(ours.begin(), ours.end());
+  std::sort(addresses.begin(), addresses.end());
+  return ours == addresses;
+}
+
 // §6.4.2, with keepalived's preemption delay.
 void Router::backup_receive(const Advert& advert, Ipv4 src, Time now, Actions& out) {
   if (advert.priority == kReleasePriority) {
     master_down_at_ = now + skew_time();  // the master left: the best backup goes first
+    down_reason_ = fmt::format("master {} released (priority 0); waited Skew_Time {} ms",
+                               to_string(src), to_ms(skew_time()));
     return;
   }
+  // Another router's last word is not a master to follow (a backup that does not preempt
+  // would otherwise take its interval).
+  if (advert.priority == kLastWordPriority && master_ && *master_ != src) return;
   bool follow = !config_.preempt || advert.priority >= priority();
   if (!follow && config_.preempt_delay.count() > 0) {
     if (!lower_master_since_) lower_master_since_ = now;
     follow = now - *lower_master_since_ < config_.preempt_delay;
   }
-  if (!follow) return;  // a worse master: let Master_Down_Timer run out, then take over
+  if (!follow) {  // a worse master: let Master_Down_Timer run out, then take over
+    down_reason_ = fmt::format("preempting master {} (priority {}, ours {})", to_string(src),
+                               advert.priority, priority());
+    return;
+  }
   if (advert.priority >= priority()) lower_master_since_.reset();
   master_interval_ = advert.interval;
   master_ = src;
   master_down_at_ = now + master_down_interval();
+  down_reason_ = fmt::format("master {} silent for {} ms", to_string(src),
+                             to_ms(master_down_interval()));
   if (last_words_left_ > 0 && beats_last_word(advert.priority, src)) {
     --last_words_left_;
     out.push_back(SendAdvert{kLastWordPriority});
@@ -167,11 +194,7 @@ void Router::master_receive(const Advert& advert, Ipv4 src, Time now, Actions& o
 Actions Router::tick(Time now) {
   Actions out;
   if (state_ == State::kBackup && master_down_at_ && now >= *master_down_at_) {
-    return become_master(now, master_ ? fmt::format("master {} silent for {} ms",
-                                                    to_string(*master_),
-                                                    to_ms(master_down_interval()))
-                                      : fmt::format("no master heard in {} ms",
-                                                    to_ms(master_down_interval())));
+    return become_master(now, down_reason_);
   }
   if (state_ != State::kMaster) return out;
   if (advert_at_ && now >= *advert_at_) advertise(now, out);
@@ -211,6 +234,10 @@ void Router::become_backup(Time now, Actions& out, std::string reason) {
   out.push_back(Transition{state_, State::kBackup, std::move(reason)});
   if (state_ == State::kMaster) out.push_back(RemoveAddresses{});
   state_ = State::kBackup;
+  down_reason_ = master_ && *master_ != config_.self
+                     ? fmt::format("master {} silent for {} ms", to_string(*master_),
+                                   to_ms(master_down_interval()))
+                     : fmt::format("no master heard in {} ms", to_ms(master_down_interval()));
   advert_at_.reset();
   garp_repeat_at_.reset();
   garp_refresh_at_.reset();

@@ -39,7 +39,7 @@ using Time = std::chrono::microseconds;
 
 struct RouterConfig {
   std::uint8_t vrid = 1;             // 1..255
-  std::uint8_t priority = 100;       // 1..255; 255: the owner of the addresses
+  std::uint8_t priority = 100;       // 2..255 (1 is the last word's); 255: owns the addresses
   Centiseconds interval{100};        // Advertisement_Interval, 1..4095 cs
   bool preempt = true;               // Preempt_Mode
   std::chrono::milliseconds preempt_delay{0};
@@ -107,8 +107,11 @@ class Router {
   // 3 × Master_Adver_Interval + Skew_Time.
   Time skew_time() const;
   Time master_down_interval() const;
-  // The source of the last advertisement that this router accepted as its master's.
+  // Who is master as far as this router knows: itself while master; as backup, the source of
+  // the last advertisement it followed (kept after a priority 0, for the takeover's reason).
   std::optional<Ipv4> master() const { return master_; }
+  // Advertisements dropped because their addresses differ from ours (RFC 5798 §7.1).
+  std::uint64_t mismatched_adverts() const { return mismatched_; }
   const RouterConfig& config() const { return config_; }
 
  private:
@@ -118,6 +121,7 @@ class Router {
   void announce(Time now, Actions& out);
   void backup_receive(const Advert& advert, Ipv4 src, Time now, Actions& out);
   void master_receive(const Advert& advert, Ipv4 src, Time now, Actions& out);
+  bool same_addresses(std::vector<Ipv4> addresses) const;
   bool beats_last_word(std::uint8_t priority, Ipv4 src) const;
 
   RouterConfig config_;
@@ -130,7 +134,9 @@ class Router {
   std::optional<Time> garp_repeat_at_;    // Master: the second gratuitous ARP burst
   std::optional<Time> garp_refresh_at_;   // Master: the periodic refresh
   std::optional<Time> lower_master_since_;  // Backup: first heard a worse master (preempt delay)
-  int last_words_left_ = 0;  // Backup: last words still to say (stepped down or started)
+  int last_words_left_ = 0;
+  std::uint64_t mismatched_ = 0;
+  std::string down_reason_;  // Backup: why Master_Down_Timer is set as it is  // Backup: last words still to say (stepped down or started)
 };
 
 }  // namespace spofless::vrrp

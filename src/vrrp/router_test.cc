@@ -230,6 +230,59 @@ TEST(Router, IgnoresOtherVirtualRoutersAndItsOwnEcho) {
   EXPECT_EQ(r.state(), State::kMaster);
 }
 
+TEST(Router, DropsAdvertisementsForOtherAddressesUnlessFromTheOwner) {
+  Router r(config(kB, 100));
+  (void)r.start(ms(0));
+  Advert other = advert(200);
+  other.addresses = {Ipv4{0xC6336465}};
+  EXPECT_EQ(show(r.receive(other, kA, ms(1000))), "");
+  EXPECT_EQ(r.master(), std::nullopt);  // not followed
+  EXPECT_EQ(r.mismatched_adverts(), 1u);
+  other.priority = kOwnerPriority;  // the owner's word is taken as it is
+  EXPECT_EQ(show(r.receive(other, kA, ms(1000))), "advert:1");
+  EXPECT_EQ(r.master(), kA);
+  // Listed in another order: the same set.
+  RouterConfig c = config(kB, 100);
+  c.addresses = {kVip, Ipv4{0xC6336465}};
+  Router listed(c);
+  (void)listed.start(ms(0));
+  Advert reordered = advert(200);
+  reordered.addresses = {Ipv4{0xC6336465}, kVip};
+  (void)listed.receive(reordered, kA, ms(1000));
+  EXPECT_EQ(listed.master(), kA);
+}
+
+TEST(Router, AFollowerIgnoresAnotherBackupsLastWord) {
+  RouterConfig c = config(kB, 100);
+  c.preempt = false;
+  Router r(c);
+  (void)r.start(ms(0));
+  (void)r.receive(advert(200, Centiseconds{10}), kA, ms(1000));
+  ASSERT_EQ(r.master(), kA);
+  const Time deadline = *r.next_deadline();
+  (void)r.receive(advert(kLastWordPriority), Ipv4{0xC6336403}, ms(1050));
+  EXPECT_EQ(r.master(), kA);
+  EXPECT_EQ(r.master_interval(), Centiseconds{10});
+  EXPECT_EQ(r.next_deadline(), deadline);
+}
+
+TEST(Router, SaysWhyItTookOver) {
+  Router released(config(kB, 100));
+  (void)released.start(ms(0));
+  (void)released.receive(advert(200), kA, ms(1000));
+  (void)released.receive(advert(kReleasePriority), kA, ms(2000));
+  EXPECT_EQ(show(released.tick(ms(3000))),
+            "master(master 198.51.100.1 released (priority 0); waited Skew_Time 609 ms) add "
+            "advert:100 announce");
+
+  Router preempting(config(kB, 200));
+  (void)preempting.start(ms(0));
+  (void)preempting.receive(advert(100), kA, ms(1000));
+  EXPECT_EQ(show(preempting.tick(ms(4000))),
+            "master(preempting master 198.51.100.1 (priority 100, ours 200)) add advert:200 "
+            "announce");
+}
+
 TEST(RouterConfigCheck, NamesWhatIsWrong) {
   RouterConfig c = config(kA, 100);
   c.vrid = 0;
@@ -241,7 +294,9 @@ TEST(RouterConfigCheck, NamesWhatIsWrong) {
   EXPECT_EQ(validate(c).message(), "virtual address 198.51.100.100 is listed twice");
   c = config(kA, 100);
   c.priority = 0;
-  EXPECT_EQ(validate(c).message(), "priority 0 is reserved for releasing; use 1..255");
+  EXPECT_EQ(validate(c).message(), "priority 0 is reserved (releasing); use 2..255");
+  c.priority = 1;
+  EXPECT_EQ(validate(c).message(), "priority 1 is reserved (the last word); use 2..255");
 }
 
 // Two routers on one link. Advertisements are delivered only while the link is up, in the
